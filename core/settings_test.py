@@ -1,0 +1,18 @@
+"""Settings for the test suite: the same as development, with a private embedded broker
+and a file-based SQLite test database (so a real worker process can share it)."""
+
+from core import embedded_broker
+from core.env import env_str
+from core.settings import *  # noqa: F403
+from core.settings import DATABASES, VAR_DIR
+
+EMBEDDED_BROKER_DIR = VAR_DIR / "test-broker"
+if env_str("CELERY_BROKER_URL") is None:
+    CELERY_BROKER_URL = embedded_broker.url_for(EMBEDDED_BROKER_DIR)
+    CELERY_RESULT_BACKEND = CELERY_BROKER_URL
+
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test-db.sqlite3")}
+
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
