@@ -1,7 +1,9 @@
 from __future__ import annotations
 
+from django.conf import settings
 from django.db import connection
 from django.db.models import Count
+from kombu import Connection
 
 from core.celery import app as celery_app
 from core.models import Role, User
@@ -21,7 +23,8 @@ def database_ok() -> tuple[bool, str]:
 
 def broker_queue_lengths() -> dict[str, int]:
     """Messages waiting per queue (raises if the broker is unreachable)."""
-    with celery_app.connection_for_read() as conn:
+    with Connection(settings.CELERY_BROKER_URL, connect_timeout=2) as conn:
+        conn.ensure_connection(max_retries=1)
         client = conn.default_channel.client
         return {queue: int(client.llen(queue)) for queue in QUEUES}
 

@@ -3,8 +3,6 @@ import subprocess
 import pytest
 from django.test import Client
 
-from core.celery import app as celery_app
-
 
 @pytest.mark.django_db
 def test_healthz_reports_database_and_broker(client: Client) -> None:
@@ -25,8 +23,8 @@ def test_healthz_lists_the_workers_that_answer(client: Client, site_worker: subp
 
 
 @pytest.mark.django_db
-def test_healthz_is_503_when_the_broker_is_unreachable(client: Client, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(celery_app.conf, "broker_url", "redis+socket:///nonexistent/broker.sock")
+def test_healthz_is_503_when_the_broker_is_unreachable(client: Client, settings: object) -> None:
+    settings.CELERY_BROKER_URL = "redis+socket:///nonexistent/broker.sock"
     response = client.get("/healthz")
     assert response.status_code == 503
     assert response.json()["broker"]["ok"] is False

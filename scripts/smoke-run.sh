@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Start `make run` as a newcomer would, wait for /healthz to be 200 with both workers
+# seen, then press Ctrl-C and check that every process it started has stopped.
+set -euo pipefail
+port="${PORT:-8765}"
+log="$(mktemp)"
+PORT="$port" setsid make run >"$log" 2>&1 &
+group=$!
+cleanup() { kill -KILL -- -"$group" 2>/dev/null || true; }
+trap cleanup EXIT
+ok=""
+for _ in $(seq 180); do
+  body="$(curl -fsS "http://127.0.0.1:$port/healthz" 2>/dev/null || true)"
+  if echo "$body" | grep -q '"site@' && echo "$body" | grep -q '"lab@'; then ok=1; break; fi
+  sleep 1
+done
+if [ -z "$ok" ]; then
+  echo "make run did not become healthy with both workers; its output:"; tail -n 80 "$log"; exit 1
+fi
+echo "healthz: $body"
+grep -q "AI Academy is running" "$log" || { echo "no banner with the URL and logins"; exit 1; }
+kill -INT -- -"$group"
+for _ in $(seq 40); do
+  pgrep -g "$group" >/dev/null || { echo "make run stopped cleanly on Ctrl-C"; trap - EXIT; exit 0; }
+  sleep 0.5
+done
+echo "processes still running 20 s after Ctrl-C:"; pgrep -a -g "$group"; exit 1
