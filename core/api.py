@@ -21,6 +21,8 @@ class ApiRootApi(APIView):
             {
                 "me": reverse("api:me", request=request),
                 "token": reverse("api:token", request=request),
+                "labs": reverse("api:lab-list", request=request),
+                "runs": reverse("api:run-list", request=request),
                 "schema": reverse("api-schema", request=request),
                 "docs": reverse("api-docs", request=request),
             }

@@ -14,8 +14,9 @@ app = Celery("core")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.conf.task_queues = (Queue("default"), Queue("gpu"), Queue("cpu"))
 app.conf.task_default_queue = "default"
-# Lab runs are sent to the lab's own queue (gpu or cpu) when queued; everything
-# else is site work.
+
+# Lab runs are sent with the lab's own queue (gpu or cpu), which outranks these routes;
+# a lab job sent without one goes to cpu. Everything else is site work.
 app.conf.task_routes = {
     "workers.tasks.*": {"queue": "cpu"},
     "core.tasks.*": {"queue": "default"},

@@ -172,6 +172,7 @@ REST_FRAMEWORK = {
     "DEFAULT_THROTTLE_RATES": {
         "anon": env_str("API_THROTTLE_ANON", "60/minute"),
         "user": env_str("API_THROTTLE_USER", "1000/minute"),
+        "submissions": env_str("API_THROTTLE_SUBMISSIONS", "30/minute"),
     },
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
 }
@@ -226,6 +227,20 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 SESSION_COOKIE_HTTPONLY = True
+
+# Public lab data files (features and training labels) live here, named by sha256;
+# lab workers read them (a shared volume in compose). Test labels stay in the database.
+DATASET_STORAGE_DIR = Path(env_str("DATASET_STORAGE_DIR", str(VAR_DIR / "datasets")))
+# A run is retried once after a platform failure (worker lost), then failed.
+LAB_MAX_ATTEMPTS = env_int("LAB_MAX_ATTEMPTS", 2, minimum=1)
+# A run whose message waited this long without a worker taking it fails (platform).
+LAB_QUEUE_TIMEOUT_SECONDS = env_int("LAB_QUEUE_TIMEOUT_SECONDS", 24 * 3600, minimum=60)
+# Silence beyond a run's wall limit plus this grace means its worker is gone.
+LAB_LOST_GRACE_SECONDS = env_int("LAB_LOST_GRACE_SECONDS", 120, minimum=5)
+CELERY_BEAT_SCHEDULE = {"sweep-runs": {"task": "labs.tasks.sweep_runs", "schedule": 60.0}}
+
+# How often a run page refreshes while the run is live, in milliseconds.
+RUN_PAGE_POLL_MS = env_int("RUN_PAGE_POLL_MS", 1000, minimum=100)
 
 # Demo data (seed_demo) is refused in production; this is its password.
 DEMO_PASSWORD = env_str("DEMO_PASSWORD", "learn-ai-2026")

@@ -10,6 +10,7 @@ api_patterns = (
         path("", api.ApiRootApi.as_view(), name="root"),
         path("me/", api.MeApi.as_view(), name="me"),
         path("auth/token/", ObtainAuthToken.as_view(), name="token"),
+        path("", include("labs.api_urls")),
     ],
     "api",
 )
@@ -20,6 +21,7 @@ urlpatterns = [
     path("accounts/profile/", views.profile, name="profile"),
     path("accounts/", include("django.contrib.auth.urls")),
     path("i18n/setlang/", views.set_language, name="set_language"),
+    path("labs/", include("labs.urls")),
     path("admin/", admin.site.urls),
     path("api/v1/", include(api_patterns)),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),

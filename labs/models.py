@@ -1,1 +1,192 @@
+from __future__ import annotations
 
+import uuid
+
+from django.conf import settings
+from django.db import models
+from django.urls import reverse
+from django.utils import translation
+from django.utils.translation import gettext_lazy as _
+
+
+def bilingual(en: str, zh: str) -> str:
+    """The text in the active language, falling back to the other one."""
+    if translation.get_language() == "zh-hans":
+        return zh or en
+    return en or zh
+
+
+class Metric(models.TextChoices):
+    ACCURACY = "accuracy", _("accuracy")
+    MACRO_F1 = "macro_f1", _("macro-F1")
+    R2 = "r2", _("R²")
+    MSE = "mse", _("mean squared error")
+
+
+class DeviceClass(models.TextChoices):
+    CPU = "cpu", _("CPU")
+    GPU = "gpu", _("GPU")
+
+
+class Dataset(models.Model):
+    """One version of a lab's data. The public file (features, training labels) goes to
+    workers; the test labels live only here, in the site's database."""
+
+    lab = models.ForeignKey("Lab", on_delete=models.CASCADE, related_name="datasets")
+    version = models.PositiveIntegerField()
+    sha256 = models.CharField(max_length=64, unique=True)
+    file_name = models.CharField(max_length=200, help_text="file under DATASET_STORAGE_DIR")
+    test_labels = models.BinaryField(help_text="hidden labels, .npy bytes; never leaves the site")
+    n_train = models.PositiveIntegerField()
+    n_test = models.PositiveIntegerField()
+    feature_shape = models.JSONField(help_text="shape of one row of x")
+    num_classes = models.PositiveIntegerField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["lab", "version"], name="dataset_version_unique")]
+        ordering = ["lab", "-version"]
+
+    def __str__(self) -> str:
+        return f"{self.lab.slug} v{self.version}"
+
+
+class Lab(models.Model):
+    slug = models.SlugField(unique=True)
+    title_en = models.CharField(max_length=200)
+    title_zh = models.CharField(max_length=200, blank=True)
+    description_en = models.TextField(help_text="Markdown")
+    description_zh = models.TextField(blank=True, help_text="Markdown")
+    starter_code = models.TextField()
+    reference_solution = models.TextField(blank=True, help_text="never shown to learners")
+    params = models.JSONField(default=dict, blank=True, help_text='{"lr": {"default": 0.01, "min": 1e-5, "max": 1}}')
+    metric = models.CharField(max_length=20, choices=Metric.choices)
+    higher_is_better = models.BooleanField(default=True)
+    threshold = models.FloatField()
+    device_class = models.CharField(max_length=10, choices=DeviceClass.choices, default=DeviceClass.CPU)
+    wall_seconds = models.PositiveIntegerField(default=120)
+    memory_mb = models.PositiveIntegerField(default=2048)
+    processes = models.PositiveIntegerField(default=64)
+    output_bytes = models.PositiveIntegerField(default=1_000_000)
+    disk_mb = models.PositiveIntegerField(default=256)
+    submissions_per_day = models.PositiveIntegerField(default=30)
+    published = models.BooleanField(default=True)
+    dataset = models.ForeignKey(Dataset, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["slug"]
+
+    def __str__(self) -> str:
+        return self.slug
+
+    def get_absolute_url(self) -> str:
+        return reverse("labs:detail", args=[self.slug])
+
+    @property
+    def title(self) -> str:
+        return bilingual(self.title_en, self.title_zh)
+
+    @property
+    def description(self) -> str:
+        return bilingual(self.description_en, self.description_zh)
+
+    def passes(self, score: float) -> bool:
+        return score >= self.threshold if self.higher_is_better else score <= self.threshold
+
+
+class Submission(models.Model):
+    class Source(models.TextChoices):
+        WEB = "web", _("browser")
+        API = "api", _("API")
+        CLI = "cli", _("command line")
+
+    class Kind(models.TextChoices):
+        PY = "py", _("Python file")
+        IPYNB = "ipynb", _("notebook")
+
+    learner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="submissions")
+    lab = models.ForeignKey(Lab, on_delete=models.PROTECT, related_name="submissions")
+    code = models.TextField(help_text="the Python source that runs (a notebook's code cells)")
+    code_sha256 = models.CharField(max_length=64)
+    original_file = models.FileField(upload_to="submissions/%Y/%m/", blank=True)
+    original_name = models.CharField(max_length=255, blank=True)
+    source = models.CharField(max_length=10, choices=Source.choices)
+    kind = models.CharField(max_length=10, choices=Kind.choices, default=Kind.PY)
+    params = models.JSONField(default=dict, blank=True)
+    notes = models.JSONField(default=list, blank=True, help_text="what conversion dropped, e.g. notebook magics")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["learner", "lab", "created_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.lab.slug} #{self.pk} by {self.learner}"
+
+
+class RunState(models.TextChoices):
+    QUEUED = "queued", _("queued")
+    PREPARING = "preparing", _("preparing")
+    RUNNING = "running", _("running")
+    SCORING = "scoring", _("scoring")
+    SUCCEEDED = "succeeded", _("succeeded")
+    FAILED = "failed", _("failed")
+    TIMED_OUT = "timed_out", _("timed out")
+    CANCELLED = "cancelled", _("cancelled")
+
+
+FINAL_STATES = (RunState.SUCCEEDED, RunState.FAILED, RunState.TIMED_OUT, RunState.CANCELLED)
+ACTIVE_STATES = (RunState.QUEUED, RunState.PREPARING, RunState.RUNNING, RunState.SCORING)
+
+
+def new_token() -> str:
+    return uuid.uuid4().hex
+
+
+class Run(models.Model):
+    """One execution of a submission. A re-run is a new Run; a retry after a platform
+    failure is a new attempt (new token) of the same Run."""
+
+    submission = models.ForeignKey(Submission, on_delete=models.CASCADE, related_name="runs")
+    dataset = models.ForeignKey(Dataset, on_delete=models.PROTECT, related_name="runs")
+    state = models.CharField(max_length=12, choices=RunState.choices, default=RunState.QUEUED)
+    reason = models.CharField(max_length=500, blank=True)
+    token = models.CharField(max_length=32, default=new_token, help_text="the current attempt's claim token")
+    attempt = models.PositiveSmallIntegerField(default=1)
+    cancel_requested = models.BooleanField(default=False)
+    queued_at = models.DateTimeField(auto_now_add=True)
+    sent_at = models.DateTimeField(null=True, blank=True, help_text="when the job message reached the broker")
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    worker_host = models.CharField(max_length=200, blank=True)
+    device = models.CharField(max_length=20, blank=True)
+    torch_version = models.CharField(max_length=40, blank=True)
+    sandbox = models.CharField(max_length=80, blank=True)
+    seed = models.BigIntegerField()
+    code_sha256 = models.CharField(max_length=64)
+    curve = models.JSONField(default=list, blank=True, help_text="[{step, t, metrics}] from run.log")
+    log = models.TextField(blank=True, help_text="output tail, truncated")
+    predictions = models.JSONField(null=True, blank=True)
+    score = models.FloatField(null=True, blank=True)
+    passed = models.BooleanField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-queued_at"]
+        indexes = [models.Index(fields=["state", "updated_at"]), models.Index(fields=["submission", "queued_at"])]
+
+    def __str__(self) -> str:
+        return f"run {self.pk} ({self.state})"
+
+    def get_absolute_url(self) -> str:
+        return reverse("labs:run", args=[self.pk])
+
+    @property
+    def is_final(self) -> bool:
+        return self.state in FINAL_STATES
+
+    @property
+    def lab(self) -> Lab:
+        return self.submission.lab

@@ -26,3 +26,4 @@ def test_queues_and_routes() -> None:
     assert {q.name for q in app.conf.task_queues} == {"default", "gpu", "cpu"}
     assert app.amqp.router.route({}, "core.tasks.ping")["queue"].name == "default"
     assert app.amqp.router.route({}, "workers.tasks.run_lab_job")["queue"].name == "cpu"
+    assert app.amqp.router.route({"queue": "gpu"}, "workers.tasks.run_lab_job")["queue"].name == "gpu"

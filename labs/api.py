@@ -1,0 +1,180 @@
+from __future__ import annotations
+
+from django.http import Http404
+from drf_spectacular.utils import extend_schema
+from rest_framework import generics, serializers, status
+from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.throttling import ScopedRateThrottle
+from rest_framework.views import APIView
+
+from labs import selectors, services
+from labs.models import Lab, Run, Submission
+from labs.permissions import can_act_on_run, can_view_run, runs_visible_to
+from labs.validation import SubmissionRejected
+
+
+class LabSerializer(serializers.ModelSerializer):
+    title = serializers.CharField(read_only=True)
+    description = serializers.CharField(read_only=True)
+    n_train = serializers.IntegerField(source="dataset.n_train", read_only=True)
+    n_test = serializers.IntegerField(source="dataset.n_test", read_only=True)
+    feature_shape = serializers.JSONField(source="dataset.feature_shape", read_only=True)
+    url = serializers.CharField(source="get_absolute_url", read_only=True)
+
+    class Meta:
+        model = Lab
+        fields = [
+            "slug",
+            "title",
+            "description",
+            "metric",
+            "higher_is_better",
+            "threshold",
+            "device_class",
+            "params",
+            "wall_seconds",
+            "memory_mb",
+            "submissions_per_day",
+            "starter_code",
+            "n_train",
+            "n_test",
+            "feature_shape",
+            "url",
+        ]
+
+
+class RunSerializer(serializers.ModelSerializer):
+    lab = serializers.CharField(source="submission.lab.slug", read_only=True)
+    metric = serializers.CharField(source="submission.lab.metric", read_only=True)
+    threshold = serializers.FloatField(source="submission.lab.threshold", read_only=True)
+    submission = serializers.IntegerField(source="submission_id", read_only=True)
+    source = serializers.CharField(source="submission.source", read_only=True)
+    params = serializers.JSONField(source="submission.params", read_only=True)
+    url = serializers.CharField(source="get_absolute_url", read_only=True)
+
+    class Meta:
+        model = Run
+        fields = [
+            "id",
+            "lab",
+            "submission",
+            "source",
+            "state",
+            "reason",
+            "attempt",
+            "metric",
+            "score",
+            "threshold",
+            "passed",
+            "params",
+            "seed",
+            "code_sha256",
+            "device",
+            "torch_version",
+            "sandbox",
+            "worker_host",
+            "queued_at",
+            "started_at",
+            "finished_at",
+            "curve",
+            "url",
+        ]
+
+
+class LabListApi(generics.ListAPIView):
+    serializer_class = LabSerializer
+    queryset = selectors.labs_published()
+
+
+class LabDetailApi(generics.RetrieveAPIView):
+    serializer_class = LabSerializer
+    queryset = selectors.labs_published()
+    lookup_field = "slug"
+
+
+class SubmissionCreateApi(APIView):
+    """Submit a solution: JSON ``{"code": "...", "params": {...}}`` or multipart with ``file``."""
+
+    parser_classes = [JSONParser, MultiPartParser, FormParser]
+    throttle_classes = [ScopedRateThrottle]
+    throttle_scope = "submissions"
+
+    class InputSerializer(serializers.Serializer):
+        code = serializers.CharField(required=False, trim_whitespace=False)
+        file = serializers.FileField(required=False)
+        params = serializers.DictField(required=False)
+
+        def validate(self, attrs: dict) -> dict:
+            if bool(attrs.get("code")) == bool(attrs.get("file")):
+                raise serializers.ValidationError("Send exactly one of `code` or `file`.")
+            return attrs
+
+    @extend_schema(request=InputSerializer, responses={201: RunSerializer})
+    def post(self, request: Request, slug: str) -> Response:
+        lab = selectors.labs_published().filter(slug=slug).first()
+        if lab is None:
+            raise Http404
+        serializer = self.InputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        try:
+            run = services.submission_create(
+                learner=request.user,
+                lab=lab,
+                source=Submission.Source.API,
+                code=serializer.validated_data.get("code"),
+                upload=serializer.validated_data.get("file"),
+                params=serializer.validated_data.get("params"),
+            )
+        except SubmissionRejected as rejected:
+            return Response({"errors": rejected.errors}, status=status.HTTP_400_BAD_REQUEST)
+        return Response(RunSerializer(run).data, status=status.HTTP_201_CREATED)
+
+
+class RunListApi(generics.ListAPIView):
+    serializer_class = RunSerializer
+    filterset_fields = ["state"]
+
+    def get_queryset(self):
+        runs = Run.objects.select_related("submission__lab").order_by("-queued_at")
+        return runs_visible_to(self.request.user, runs)
+
+
+def _run_for(request: Request, run_id: int, *, act: bool = False) -> Run:
+    run = selectors.run_with_context(run_id)
+    allowed = run is not None and (can_act_on_run if act else can_view_run)(request.user, run)
+    if not allowed:
+        raise Http404
+    return run
+
+
+class RunDetailApi(APIView):
+    @extend_schema(responses=RunSerializer)
+    def get(self, request: Request, run_id: int) -> Response:
+        return Response(RunSerializer(_run_for(request, run_id)).data)
+
+
+class RunCancelApi(APIView):
+    @extend_schema(request=None, responses={202: RunSerializer})
+    def post(self, request: Request, run_id: int) -> Response:
+        run = _run_for(request, run_id, act=True)
+        if run.is_final:
+            return Response({"errors": ["This run had already ended."]}, status=status.HTTP_409_CONFLICT)
+        services.run_cancel(run=run)
+        run.refresh_from_db()
+        return Response(RunSerializer(run).data, status=status.HTTP_202_ACCEPTED)
+
+
+class RunRerunApi(APIView):
+    throttle_classes = [ScopedRateThrottle]
+    throttle_scope = "submissions"
+
+    @extend_schema(request=None, responses={201: RunSerializer})
+    def post(self, request: Request, run_id: int) -> Response:
+        run = _run_for(request, run_id, act=True)
+        try:
+            new_run = services.run_rerun(run=run)
+        except SubmissionRejected as rejected:
+            return Response({"errors": rejected.errors}, status=status.HTTP_400_BAD_REQUEST)
+        return Response(RunSerializer(new_run).data, status=status.HTTP_201_CREATED)

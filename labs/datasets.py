@@ -1,0 +1,101 @@
+"""Dataset storage on the site side.
+
+A dataset is split in two when it is published: the public ``.npz`` (features, training
+and validation labels) is written to ``DATASET_STORAGE_DIR`` under its sha256, where lab
+workers fetch it; the test labels go into the database and never leave the site.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from django.conf import settings
+from django.db import transaction
+
+from labs.models import Dataset, Lab
+
+
+def storage_dir() -> Path:
+    path = Path(settings.DATASET_STORAGE_DIR)
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def _npz_bytes(arrays: dict[str, np.ndarray]) -> bytes:
+    buffer = io.BytesIO()
+    np.savez(buffer, **arrays)
+    return buffer.getvalue()
+
+
+def _npy_bytes(array: np.ndarray) -> bytes:
+    buffer = io.BytesIO()
+    np.save(buffer, array, allow_pickle=False)
+    return buffer.getvalue()
+
+
+@transaction.atomic
+def dataset_publish(
+    *,
+    lab: Lab,
+    x_train: np.ndarray,
+    y_train: np.ndarray,
+    x_test: np.ndarray,
+    y_test: np.ndarray,
+    x_val: np.ndarray | None = None,
+    y_val: np.ndarray | None = None,
+    num_classes: int | None = None,
+    meta: dict[str, Any] | None = None,
+) -> Dataset:
+    """Store a new version of ``lab``'s data (or reuse an identical one) and make it current."""
+    if len(x_test) != len(y_test):
+        raise ValueError(f"x_test has {len(x_test)} rows but y_test has {len(y_test)}")
+    public = {"x_train": x_train, "y_train": y_train, "x_test": x_test}
+    if x_val is not None and y_val is not None:
+        public |= {"x_val": x_val, "y_val": y_val}
+    if num_classes is not None:
+        public["num_classes"] = np.array(num_classes)
+    public["meta_json"] = np.array(json.dumps(meta or {}))
+    payload = _npz_bytes(public)
+    sha256 = hashlib.sha256(payload).hexdigest()
+    dataset = Dataset.objects.filter(sha256=sha256).first()
+    if dataset is None:
+        _write_once(storage_dir() / f"{sha256}.npz", payload)
+        version = (lab.datasets.order_by("-version").values_list("version", flat=True).first() or 0) + 1
+        dataset = Dataset.objects.create(
+            lab=lab,
+            version=version,
+            sha256=sha256,
+            file_name=f"{sha256}.npz",
+            test_labels=_npy_bytes(np.asarray(y_test)),
+            n_train=len(x_train),
+            n_test=len(x_test),
+            feature_shape=list(x_train.shape[1:]),
+            num_classes=num_classes,
+        )
+    if lab.dataset_id != dataset.pk:
+        lab.dataset = dataset
+        lab.save(update_fields=["dataset", "updated_at"])
+    return dataset
+
+
+def _write_once(path: Path, payload: bytes) -> None:
+    # Named by content: an existing file is this payload (workers verify the hash anyway).
+    if path.exists():
+        return
+    partial = path.with_suffix(f".{os.getpid()}.part")
+    partial.write_bytes(payload)
+    partial.replace(path)
+
+
+def dataset_url(dataset: Dataset) -> str:
+    return (storage_dir() / dataset.file_name).as_uri()
+
+
+def dataset_test_labels(dataset: Dataset) -> np.ndarray:
+    return np.load(io.BytesIO(bytes(dataset.test_labels)), allow_pickle=False)

@@ -1,0 +1,36 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from labs.models import Lab
+
+
+class SubmitForm(forms.Form):
+    """Paste or edit code, or upload a .py / .ipynb file; hyper-parameters within the lab's bounds."""
+
+    code = forms.CharField(
+        label=_("Code"), widget=forms.Textarea(attrs={"rows": 22, "spellcheck": "false"}), required=False
+    )
+    upload = forms.FileField(label=_("…or upload a .py or .ipynb file"), required=False)
+
+    def __init__(self, *args: Any, lab: Lab, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.lab = lab
+        for name, spec in lab.params.items():
+            field_class = forms.IntegerField if spec.get("type") == "int" else forms.FloatField
+            self.fields[f"param_{name}"] = field_class(
+                label=name,
+                initial=spec["default"],
+                required=False,
+                help_text=_("between %(min)s and %(max)s") % {"min": spec["min"], "max": spec["max"]},
+            )
+
+    def params(self) -> dict[str, Any]:
+        return {
+            name: self.cleaned_data[f"param_{name}"]
+            for name in self.lab.params
+            if self.cleaned_data.get(f"param_{name}") is not None
+        }

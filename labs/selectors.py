@@ -1,0 +1,58 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import QuerySet
+
+from core.models import User
+from labs.models import Lab, Run, RunState
+from labs.validation import runs_counted_today
+
+
+def labs_published() -> QuerySet[Lab]:
+    return Lab.objects.filter(published=True, dataset__isnull=False).select_related("dataset")
+
+
+def runs_of(*, learner: User, lab: Lab | None = None) -> QuerySet[Run]:
+    runs = Run.objects.filter(submission__learner=learner).select_related("submission__lab")
+    return runs.filter(submission__lab=lab) if lab is not None else runs
+
+
+def run_with_context(run_id: int) -> Run | None:
+    return Run.objects.select_related("submission__lab", "submission__learner", "dataset").filter(pk=run_id).first()
+
+
+def runs_left_today(*, learner: User, lab: Lab) -> int:
+    return max(0, lab.submissions_per_day - runs_counted_today(learner_id=learner.pk, lab=lab))
+
+
+def best_run(*, learner: User, lab: Lab) -> Run | None:
+    order = "-score" if lab.higher_is_better else "score"
+    return runs_of(learner=learner, lab=lab).filter(state=RunState.SUCCEEDED).order_by(order).first()
+
+
+def run_progress(run: Run, *, since: int = 0) -> dict[str, Any]:
+    """What a live run page needs: state, new curve points since ``since``, the log tail, the score."""
+    lab = run.submission.lab
+    return {
+        "id": run.pk,
+        "state": run.state,
+        "state_label": run.get_state_display(),
+        "reason": run.reason or None,
+        "final": run.is_final,
+        "attempt": run.attempt,
+        "curve": run.curve[since:],
+        "curve_length": len(run.curve),
+        "log": run.log[-20000:],
+        "metric": lab.metric,
+        "score": run.score,
+        "threshold": lab.threshold,
+        "passed": run.passed,
+        "started_at": run.started_at.isoformat() if run.started_at else None,
+        "finished_at": run.finished_at.isoformat() if run.finished_at else None,
+        "worker_host": run.worker_host,
+        "device": run.device,
+        "torch_version": run.torch_version,
+        "sandbox": run.sandbox,
+        "cancel_requested": run.cancel_requested,
+    }

@@ -1,0 +1,301 @@
+"""Writes of the labs app: submissions, runs and every state change of a run.
+
+Every state change is a compare-and-set UPDATE guarded by the run's current state and
+attempt token, so a message delivered twice, or a late event of an abandoned attempt,
+changes nothing.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import secrets
+from datetime import timedelta
+from typing import Any
+
+from django.conf import settings
+from django.core.files.base import ContentFile
+from django.core.files.uploadedfile import UploadedFile
+from django.db import transaction
+from django.db.models import F, Value
+from django.db.models.functions import Coalesce
+from django.utils import timezone
+
+from core.celery import app as celery_app
+from core.models import User
+from labs import jobs
+from labs.datasets import dataset_test_labels
+from labs.models import ACTIVE_STATES, Lab, Run, RunState, Submission, new_token
+from labs.scoring import predictions_to_json, score_predictions
+from labs.validation import SubmissionRejected, check_quota, kind_of, prepare_code, resolve_params
+from workers import control
+
+logger = logging.getLogger(__name__)
+
+MAX_CURVE_POINTS = 5000
+MAX_LOG_CHARS = 64 * 1024
+
+
+def _redis():
+    return control.redis_client(settings.CELERY_BROKER_URL)
+
+
+# --- Submitting ---------------------------------------------------------------------
+
+
+def submission_create(
+    *,
+    learner: User,
+    lab: Lab,
+    source: str,
+    code: str | None = None,
+    upload: UploadedFile | None = None,
+    params: dict[str, Any] | None = None,
+) -> Run:
+    """Validate, store and queue a learner's solution. Raises SubmissionRejected, queuing nothing."""
+    if not lab.published or lab.dataset_id is None:
+        raise SubmissionRejected(["This lab is not open for submissions."])
+    if upload is not None:
+        kind = kind_of(upload.name or "")
+        raw = upload.read(10 * 1024 * 1024 + 1)
+    elif code is not None:
+        kind, raw = "py", code.encode("utf-8", errors="surrogatepass")
+    else:
+        raise SubmissionRejected(["Send the code or upload a file."])
+    prepared = prepare_code(raw, kind)
+    resolved = resolve_params(lab, params)
+    with transaction.atomic():
+        # One submission at a time per learner, so two at once cannot both pass the quota.
+        User.objects.select_for_update().filter(pk=learner.pk).first()
+        check_quota(learner_id=learner.pk, lab=lab)
+        submission = Submission.objects.create(
+            learner=learner,
+            lab=lab,
+            code=prepared.code,
+            code_sha256=hashlib.sha256(prepared.code.encode()).hexdigest(),
+            source=source,
+            kind=prepared.kind,
+            params=resolved,
+            notes=prepared.notes,
+            original_name=(upload.name or "")[:255] if upload else "",
+        )
+        if upload is not None:
+            submission.original_file.save(upload.name or "solution", ContentFile(raw), save=True)
+        return _run_create(submission)
+
+
+def _run_create(submission: Submission) -> Run:
+    run = Run.objects.create(
+        submission=submission,
+        dataset=submission.lab.dataset,
+        seed=secrets.randbelow(2**31),
+        code_sha256=submission.code_sha256,
+    )
+    transaction.on_commit(lambda: run_enqueue(run_id=run.pk))
+    return run
+
+
+def run_rerun(*, run: Run) -> Run:
+    """A new Run of the same submission (same code and parameters, a new seed)."""
+    submission = run.submission
+    with transaction.atomic():
+        User.objects.select_for_update().filter(pk=submission.learner_id).first()
+        check_quota(learner_id=submission.learner_id, lab=submission.lab)
+        return _run_create(submission)
+
+
+def run_enqueue(*, run_id: int) -> bool:
+    """Send the job message for a queued run. A broker failure leaves it queued for the sweeper."""
+    run = Run.objects.select_related("submission__lab", "dataset").get(pk=run_id)
+    if run.state != RunState.QUEUED:
+        return False
+    try:
+        celery_app.send_task(
+            jobs.TASK_NAME, args=[jobs.job_spec(run)], queue=jobs.queue_for(run), task_id=f"run-{run.pk}-{run.token}"
+        )
+    except Exception:
+        logger.exception("could not queue run %s; the sweeper will retry", run.pk)
+        return False
+    Run.objects.filter(pk=run.pk, token=run.token).update(sent_at=timezone.now())
+    return True
+
+
+# --- Cancelling ---------------------------------------------------------------------
+
+
+def run_cancel(*, run: Run) -> None:
+    """Cancel at once if still queued; otherwise raise the flag the worker's supervisor polls."""
+    control.request_cancel(_redis(), run_id=run.pk, token=run.token)
+    now = timezone.now()
+    done = Run.objects.filter(pk=run.pk, state=RunState.QUEUED).update(
+        state=RunState.CANCELLED, reason="cancelled: by user", finished_at=now, cancel_requested=True, updated_at=now
+    )
+    if not done:
+        Run.objects.filter(pk=run.pk, state__in=ACTIVE_STATES).update(cancel_requested=True, updated_at=now)
+
+
+# --- Events from the lab worker ----------------------------------------------------
+
+
+def run_event_apply(*, run_id: int, token: str, event: dict[str, Any]) -> None:
+    handlers = {
+        "claimed": _on_claimed,
+        "running": _on_running,
+        "progress": _on_progress,
+        "finished": _on_finished,
+        "lost": _on_lost,
+    }
+    handler = handlers.get(event.get("kind"))
+    if handler is None:
+        logger.warning("run %s: ignoring unknown event %r", run_id, event.get("kind"))
+        return
+    handler(run_id, token, event)
+
+
+# Events of one run can arrive out of order (several site workers): each handler accepts
+# every live state it could find the run in.
+LIVE_STATES = (RunState.QUEUED, RunState.PREPARING, RunState.RUNNING)
+
+
+def _move(run_id: int, token: str, from_states: tuple[str, ...], to: str, **fields: Any) -> bool:
+    fields["updated_at"] = timezone.now()
+    return bool(Run.objects.filter(pk=run_id, token=token, state__in=from_states).update(state=to, **fields))
+
+
+def _started_now() -> Coalesce:
+    return Coalesce(F("started_at"), Value(timezone.now()))
+
+
+def _on_claimed(run_id: int, token: str, event: dict[str, Any]) -> None:
+    Run.objects.filter(pk=run_id, token=token, state__in=LIVE_STATES).update(
+        started_at=_started_now(),
+        updated_at=timezone.now(),
+        worker_host=str(event.get("worker", ""))[:200],
+        device=str(event.get("device", ""))[:20],
+        sandbox=str(event.get("sandbox", ""))[:80],
+    )
+    _move(run_id, token, (RunState.QUEUED,), RunState.PREPARING)
+
+
+def _on_running(run_id: int, token: str, event: dict[str, Any]) -> None:
+    _move(run_id, token, (RunState.QUEUED, RunState.PREPARING), RunState.RUNNING, started_at=_started_now())
+
+
+@transaction.atomic
+def _on_progress(run_id: int, token: str, event: dict[str, Any]) -> None:
+    run = Run.objects.select_for_update().filter(pk=run_id, token=token, state__in=LIVE_STATES).first()
+    if run is None:
+        return
+    points = [_metric_point(e) for e in event.get("events", []) if e.get("kind") == "metrics"]
+    text = "".join(str(e.get("text", "")) for e in event.get("events", []) if e.get("kind") == "output")
+    run.curve = _decimate(run.curve + [p for p in points if p])
+    run.log = (run.log + text)[-MAX_LOG_CHARS:]
+    run.state = RunState.RUNNING
+    run.started_at = run.started_at or timezone.now()
+    run.save(update_fields=["curve", "log", "state", "started_at", "updated_at"])
+
+
+def _metric_point(event: dict[str, Any]) -> dict[str, Any] | None:
+    metrics = event.get("metrics")
+    if not isinstance(metrics, dict):
+        return None
+    clean = {str(k)[:40]: float(v) for k, v in list(metrics.items())[:20] if isinstance(v, int | float)}
+    return {"step": event.get("step"), "t": event.get("t"), "metrics": clean}
+
+
+def _decimate(points: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Keep the curve's shape within MAX_CURVE_POINTS: drop every other old point."""
+    while len(points) > MAX_CURVE_POINTS:
+        points = points[: len(points) // 2 : 2] + points[len(points) // 2 :]
+    return points
+
+
+def _on_finished(run_id: int, token: str, event: dict[str, Any]) -> None:
+    result = event.get("result") or {}
+    state = result.get("state")
+    common = {
+        "finished_at": timezone.now(),
+        "device": str(result.get("device", ""))[:20],
+        "torch_version": str(result.get("torch_version", ""))[:40],
+        "sandbox": str(result.get("sandbox", ""))[:80],
+    }
+    with transaction.atomic():
+        run = Run.objects.select_for_update().filter(pk=run_id, token=token, state__in=LIVE_STATES).first()
+        if run is None:
+            return
+        if result.get("log_tail"):
+            run.log = str(result["log_tail"])[-MAX_LOG_CHARS:]
+        if state == "succeeded":
+            fields = {"predictions": predictions_to_json(result.get("predictions")), "log": run.log, **common}
+            _move(run_id, token, LIVE_STATES, RunState.SCORING, **fields)
+        else:
+            final = {"timed_out": RunState.TIMED_OUT, "cancelled": RunState.CANCELLED}.get(state, RunState.FAILED)
+            reason = str(result.get("reason") or "error: the run ended without a result")[:500]
+            _move(run_id, token, LIVE_STATES, final, reason=reason, log=run.log, **common)
+            return
+    run_score(run_id=run_id)
+
+
+def run_score(*, run_id: int) -> None:
+    """Score a run's predictions against the hidden labels (on the site, never in the sandbox)."""
+    with transaction.atomic():
+        run = Run.objects.select_for_update().select_related("submission__lab", "dataset").filter(pk=run_id).first()
+        if run is None or run.state != RunState.SCORING:
+            return
+        lab = run.submission.lab
+        outcome = score_predictions(lab.metric, dataset_test_labels(run.dataset), run.predictions)
+        if outcome.error:
+            run.state, run.reason = RunState.FAILED, outcome.error
+        else:
+            run.state, run.score, run.passed = RunState.SUCCEEDED, outcome.score, lab.passes(outcome.score)
+        run.save(update_fields=["state", "reason", "score", "passed", "updated_at"])
+
+
+def _on_lost(run_id: int, token: str, event: dict[str, Any]) -> None:
+    """A job message came back after the worker that claimed it died."""
+    run_retry_or_fail(run_id=run_id, token=token, why="worker lost")
+
+
+def run_retry_or_fail(*, run_id: int, token: str, why: str) -> None:
+    """A platform failure: queue a new attempt, or fail with a platform reason (not counted in quotas)."""
+    with transaction.atomic():
+        run = Run.objects.select_for_update().filter(pk=run_id, token=token, state__in=ACTIVE_STATES).first()
+        if run is None:
+            return
+        now = timezone.now()
+        if run.attempt < settings.LAB_MAX_ATTEMPTS and not run.cancel_requested:
+            run.token, run.attempt, run.state = new_token(), run.attempt + 1, RunState.QUEUED
+            run.reason = f"platform: {why}; retrying (attempt {run.attempt})"
+            run.curve, run.log, run.started_at, run.sent_at, run.worker_host = [], "", None, None, ""
+            run.save()
+            transaction.on_commit(lambda: run_enqueue(run_id=run.pk))
+        else:
+            run.state, run.reason, run.finished_at = RunState.FAILED, f"platform: {why}", now
+            run.save(update_fields=["state", "reason", "finished_at", "updated_at"])
+
+
+# --- The sweeper ----------------------------------------------------------------------
+
+
+def runs_sweep() -> dict[str, int]:
+    """Find runs stuck in any non-final state and move each on. Safe to run at any time."""
+    now = timezone.now()
+    counts = {"resent": 0, "expired": 0, "lost": 0, "rescored": 0}
+    unsent = Run.objects.filter(state=RunState.QUEUED, sent_at__isnull=True, queued_at__lt=now - timedelta(seconds=30))
+    for run_id in unsent.values_list("pk", flat=True):
+        counts["resent"] += run_enqueue(run_id=run_id)
+    expired = Run.objects.filter(
+        state=RunState.QUEUED, sent_at__lt=now - timedelta(seconds=settings.LAB_QUEUE_TIMEOUT_SECONDS)
+    )
+    counts["expired"] = expired.update(
+        state=RunState.FAILED, reason="platform: no worker picked the run up", finished_at=now, updated_at=now
+    )
+    grace = timedelta(seconds=settings.LAB_LOST_GRACE_SECONDS)
+    for run in Run.objects.filter(state__in=(RunState.PREPARING, RunState.RUNNING)).select_related("submission__lab"):
+        if run.started_at and run.started_at + timedelta(seconds=run.submission.lab.wall_seconds) + grace < now:
+            run_retry_or_fail(run_id=run.pk, token=run.token, why="worker lost")
+            counts["lost"] += 1
+    for run_id in Run.objects.filter(state=RunState.SCORING, updated_at__lt=now - grace).values_list("pk", flat=True):
+        run_score(run_id=run_id)
+        counts["rescored"] += 1
+    return counts

@@ -1,0 +1,120 @@
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
+from django.shortcuts import get_object_or_404, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_POST
+
+from labs import selectors, services
+from labs.forms import SubmitForm
+from labs.models import Run, Submission
+from labs.permissions import can_act_on_run, can_view_run
+from labs.validation import SubmissionRejected
+
+
+@login_required
+def lab_list(request: HttpRequest) -> HttpResponse:
+    return render(request, "labs/lab_list.html", {"labs": selectors.labs_published()})
+
+
+@login_required
+def lab_detail(request: HttpRequest, slug: str) -> HttpResponse:
+    lab = get_object_or_404(selectors.labs_published(), slug=slug)
+    last = Submission.objects.filter(learner=request.user, lab=lab).first()
+    form = SubmitForm(
+        request.POST or None, request.FILES or None, lab=lab, initial={"code": last.code if last else lab.starter_code}
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            run = services.submission_create(
+                learner=request.user,
+                lab=lab,
+                source=Submission.Source.WEB,
+                code=form.cleaned_data["code"] or None,
+                upload=form.cleaned_data["upload"],
+                params=form.params(),
+            )
+        except SubmissionRejected as rejected:
+            for error in rejected.errors:
+                form.add_error(None, error)
+        else:
+            return HttpResponseRedirect(run.get_absolute_url())
+    context = {
+        "lab": lab,
+        "form": form,
+        "runs": selectors.runs_of(learner=request.user, lab=lab)[:10],
+        "runs_left": selectors.runs_left_today(learner=request.user, lab=lab),
+        "best": selectors.best_run(learner=request.user, lab=lab),
+    }
+    return render(request, "labs/lab_detail.html", context, status=400 if form.errors else 200)
+
+
+def _visible_run(request: HttpRequest, run_id: int) -> Run:
+    run = selectors.run_with_context(run_id)
+    if run is None or not can_view_run(request.user, run):
+        raise Http404
+    return run
+
+
+@login_required
+def run_detail(request: HttpRequest, run_id: int) -> HttpResponse:
+    run = _visible_run(request, run_id)
+    context = {
+        "run": run,
+        "lab": run.submission.lab,
+        "progress": selectors.run_progress(run),
+        "can_act": can_act_on_run(request.user, run),
+        "poll_ms": settings.RUN_PAGE_POLL_MS,
+    }
+    return render(request, "labs/run_detail.html", context)
+
+
+@login_required
+@require_GET
+def run_progress(request: HttpRequest, run_id: int) -> JsonResponse:
+    run = _visible_run(request, run_id)
+    try:
+        since = max(0, int(request.GET.get("since", "0")))
+    except ValueError:
+        since = 0
+    return JsonResponse(selectors.run_progress(run, since=since))
+
+
+@login_required
+@require_POST
+def run_cancel(request: HttpRequest, run_id: int) -> HttpResponse:
+    run = _visible_run(request, run_id)
+    if not can_act_on_run(request.user, run):
+        raise Http404
+    if run.is_final:
+        messages.info(request, _("This run had already ended."))
+    else:
+        services.run_cancel(run=run)
+        messages.success(request, _("Cancelling the run…"))
+    return HttpResponseRedirect(run.get_absolute_url())
+
+
+@login_required
+@require_POST
+def run_rerun(request: HttpRequest, run_id: int) -> HttpResponse:
+    run = _visible_run(request, run_id)
+    if not can_act_on_run(request.user, run):
+        raise Http404
+    try:
+        new_run = services.run_rerun(run=run)
+    except SubmissionRejected as rejected:
+        for error in rejected.errors:
+            messages.error(request, error)
+        return HttpResponseRedirect(run.get_absolute_url())
+    return HttpResponseRedirect(new_run.get_absolute_url())
+
+
+@login_required
+def my_submissions(request: HttpRequest) -> HttpResponse:
+    runs = selectors.runs_of(learner=request.user).order_by("-queued_at")
+    page = Paginator(runs, 25).get_page(request.GET.get("page"))
+    return render(request, "labs/my_submissions.html", {"page": page})

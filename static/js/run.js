@@ -1,0 +1,91 @@
+// Live run page: polls progress.json, grows the learning curve, tails the log, shows the score.
+(function () {
+  "use strict";
+  var script = document.currentScript;
+  var url = script.dataset.progressUrl;
+  var pollMs = parseInt(script.dataset.pollMs, 10) || 1000;
+  var progress = JSON.parse(document.getElementById("run-progress").textContent);
+  var points = progress.curve.slice();
+  var chart = null;
+  var palette = ["#3153d4", "#d4317a", "#12966b", "#c77700", "#7a3cd4", "#0f8ca8"];
+
+  function byId(id) { return document.getElementById(id); }
+
+  function series() {
+    var names = [];
+    points.forEach(function (p) { Object.keys(p.metrics || {}).forEach(function (k) { if (names.indexOf(k) < 0) names.push(k); }); });
+    return names.map(function (name, i) {
+      return {
+        label: name, borderColor: palette[i % palette.length], backgroundColor: palette[i % palette.length],
+        pointRadius: points.length > 60 ? 0 : 2, tension: 0.15, spanGaps: true,
+        data: points.filter(function (p) { return name in (p.metrics || {}); })
+                    .map(function (p) { return { x: p.step, y: p.metrics[name] }; }),
+        yAxisID: /loss|mse|error/i.test(name) ? "loss" : "score"
+      };
+    });
+  }
+
+  function drawChart() {
+    if (!points.length || typeof Chart === "undefined") return;
+    byId("curve-empty").hidden = true;
+    var datasets = series();
+    if (!chart) {
+      chart = new Chart(byId("curve"), {
+        type: "line", data: { datasets: datasets },
+        options: {
+          animation: false, parsing: false, maintainAspectRatio: false,
+          scales: { x: { type: "linear", title: { display: true, text: "step" } },
+                    loss: { type: "linear", position: "left" },
+                    score: { type: "linear", position: "right", grid: { drawOnChartArea: false } } }
+        }
+      });
+    } else {
+      chart.data.datasets = datasets;
+      chart.update("none");
+    }
+  }
+
+  function render(p) {
+    var state = byId("run-state");
+    state.textContent = p.state_label;
+    state.className = "badge " + p.state;
+    state.dataset.state = p.state;
+    var reason = byId("run-reason");
+    reason.textContent = p.reason || "";
+    reason.hidden = !p.reason;
+    var log = byId("run-log");
+    var atBottom = log.scrollTop + log.clientHeight >= log.scrollHeight - 4;
+    log.textContent = p.log;
+    if (atBottom) log.scrollTop = log.scrollHeight;
+    ["device", "torch", "worker", "sandbox"].forEach(function (k) {
+      var v = p[k === "torch" ? "torch_version" : k === "worker" ? "worker_host" : k];
+      if (v) byId("run-" + k).textContent = v;
+    });
+    if (p.score !== null) byId("run-score").textContent = p.score.toFixed(4);
+    if (p.passed !== null) {
+      byId("run-verdict").innerHTML = p.passed
+        ? '<span class="badge passed"></span>' : '<span class="badge not-passed"></span>';
+      byId("run-verdict").firstChild.textContent = p.passed ? script.dataset.labelPassed : script.dataset.labelNotPassed;
+    }
+    var cancel = byId("cancel-form"), rerun = byId("rerun-form");
+    if (cancel) cancel.hidden = p.final;
+    if (rerun) rerun.hidden = !p.final;
+  }
+
+  function poll() {
+    fetch(url + "?since=" + points.length, { credentials: "same-origin", headers: { "Accept": "application/json" } })
+      .then(function (r) { if (!r.ok) throw new Error(r.status); return r.json(); })
+      .then(function (p) {
+        if (p.curve_length < points.length) points = [];  // a retry started the curve afresh
+        points = points.concat(p.curve);
+        render(p);
+        drawChart();
+        if (!p.final) setTimeout(poll, pollMs);
+      })
+      .catch(function () { setTimeout(poll, pollMs * 3); });
+  }
+
+  render(progress);
+  drawChart();
+  if (!progress.final) setTimeout(poll, pollMs);
+})();

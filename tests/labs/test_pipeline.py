@@ -1,0 +1,134 @@
+"""Submissions go through the real broker to real worker processes and the real sandbox."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+
+from core.models import User
+from labs import services
+from labs.demo import DEMO_LAB_SLUGS
+from labs.demo_seed import demo_lab_seed
+from labs.models import Run, RunState
+from tests.conftest import REPO, start_worker, stop_worker, test_database_url
+from workers import control
+
+pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
+
+
+@pytest.fixture(scope="module")
+def lab_worker(
+    django_db_setup: None, django_db_blocker: object, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[subprocess.Popen]:
+    broker = control.redis_client(settings.CELERY_BROKER_URL)
+    broker.delete("cpu", "gpu")  # job messages left by earlier tests whose runs were rolled back
+    process = start_worker(queues="cpu,gpu", log_dir=tmp_path_factory.mktemp("lab-worker"))
+    yield process
+    stop_worker(process)
+
+
+def wait_until_final(run: Run, timeout: float = 240) -> Run:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        run.refresh_from_db()
+        if run.is_final:
+            return run
+        time.sleep(0.2)
+    pytest.fail(f"run {run.pk} still {run.state} after {timeout}s; log:\n{run.log[-2000:]}")
+
+
+@pytest.mark.parametrize("slug", DEMO_LAB_SLUGS)
+def test_each_demo_labs_reference_solution_passes(
+    slug: str, learner: User, site_worker: subprocess.Popen, lab_worker: subprocess.Popen
+) -> None:
+    lab = demo_lab_seed(slug)
+    run = services.submission_create(learner=learner, lab=lab, source="api", code=lab.reference_solution)
+    run = wait_until_final(run)
+    assert run.state == RunState.SUCCEEDED, f"{run.reason}\n{run.log[-3000:]}"
+    assert run.passed is True and lab.passes(run.score)
+    assert run.curve, "the reference solution logs its learning curve"
+    assert run.worker_host.startswith("test-cpu-gpu") and run.torch_version.startswith("2.13")
+
+
+def test_the_starter_code_runs_but_does_not_pass(
+    learner: User, site_worker: subprocess.Popen, lab_worker: subprocess.Popen
+) -> None:
+    lab = demo_lab_seed("two-spirals")
+    run = wait_until_final(services.submission_create(learner=learner, lab=lab, source="api", code=lab.starter_code))
+    assert (run.state, run.passed) == (RunState.SUCCEEDED, False)
+
+
+def test_an_exception_fails_the_run_with_its_traceback(
+    learner: User, site_worker: subprocess.Popen, lab_worker: subprocess.Popen
+) -> None:
+    lab = demo_lab_seed("linear-regression")
+    code = "def train(data, run):\n    raise ValueError('bad shapes')\n\ndef predict(model, x):\n    return x[:, 0]\n"
+    run = wait_until_final(services.submission_create(learner=learner, lab=lab, source="api", code=code))
+    assert run.state == RunState.FAILED
+    assert run.reason == "error: ValueError: bad shapes"
+    assert "Traceback" in run.log
+
+
+def test_a_wrong_number_of_predictions_fails_clearly(
+    learner: User, site_worker: subprocess.Popen, lab_worker: subprocess.Popen
+) -> None:
+    lab = demo_lab_seed("linear-regression")
+    code = "def train(data, run):\n    return None\n\ndef predict(model, x):\n    return x[:5, 0]\n"
+    run = wait_until_final(services.submission_create(learner=learner, lab=lab, source="api", code=code))
+    assert run.state == RunState.FAILED
+    assert "5" in run.reason and str(lab.dataset.n_test) in run.reason
+
+
+def test_cancel_stops_a_running_job(learner: User, site_worker: subprocess.Popen, lab_worker: subprocess.Popen) -> None:
+    lab = demo_lab_seed("linear-regression")
+    code = (
+        "import time\n\ndef train(data, run):\n    for step in range(10_000):\n"
+        "        run.log(step, loss=1.0)\n        time.sleep(0.05)\n\ndef predict(model, x):\n    return x[:, 0]\n"
+    )
+    run = services.submission_create(learner=learner, lab=lab, source="api", code=code)
+    deadline = time.monotonic() + 120
+    while not run.curve and time.monotonic() < deadline:
+        time.sleep(0.2)
+        run.refresh_from_db()
+    services.run_cancel(run=run)
+    run = wait_until_final(run, timeout=60)
+    assert (run.state, run.reason) == (RunState.CANCELLED, "cancelled: by user")
+
+
+def test_cli_waits_and_prints_one_json_object_last(
+    learner: User, site_worker: subprocess.Popen, lab_worker: subprocess.Popen
+) -> None:
+    demo_lab_seed("digits-mlp")
+    solution = Path(REPO, "labs/demo/digits-mlp/solution.py")
+    result = subprocess.run(
+        [
+            sys.executable,
+            "manage.py",
+            "submit_lab",
+            "digits-mlp",
+            str(solution),
+            "--user",
+            learner.username,
+            "--wait",
+            "--json",
+        ],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={**os.environ, "DJANGO_SETTINGS_MODULE": "core.settings_test", "DATABASE_URL": test_database_url()},
+    )
+    assert result.returncode == 0, result.stderr
+    summary = json.loads(result.stdout.strip().splitlines()[-1])
+    assert summary["state"] == "succeeded" and summary["passed"] is True
+    assert summary["metric"] == "accuracy" and summary["threshold"] == 0.95 and summary["score"] >= 0.95
+    assert "[running]" in result.stderr and "val_accuracy" in result.stderr
+    assert Run.objects.get(pk=summary["run"]).submission.source == "cli"

@@ -1,0 +1,112 @@
+"""The in-sandbox harness's pure parts, in-process: predictions, data, failure reasons."""
+
+from __future__ import annotations
+
+import errno
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from workers import harness
+from workers.harness import PlatformError, PredictionError, describe_failure, load_data, to_predictions
+
+torch = pytest.importorskip("torch")
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        torch.tensor([1, 0, 1]),
+        torch.tensor([[1.0], [0.0], [1.0]]),
+        torch.tensor([1.0, 0.0, 1.0], dtype=torch.bfloat16),
+        torch.tensor([True, False, True]),
+        np.array([1, 0, 1], dtype=np.int32),
+        [1, 0, 1.0],
+        (1, 0, 1),
+    ],
+)
+def test_predictions_become_1d_float64(raw: object) -> None:
+    predictions = to_predictions(raw, 3)
+    assert predictions.dtype == np.float64 and predictions.tolist() == [1.0, 0.0, 1.0]
+
+
+@pytest.mark.parametrize(
+    ("raw", "message"),
+    [
+        ([0] * 100, "predict returned 100 predictions for 360 test rows"),
+        (torch.zeros(360, 3), r"shape \(360, 3\); expected one prediction per test row \(for class scores"),
+        (torch.tensor(1.0), r"shape \(\)"),
+        ("abc", "predict returned str; expected a 1-D tensor, array or list"),
+        (np.array(["a"] * 360), "values of type <U1; expected numbers"),
+        ([float("nan")] + [0.0] * 359, "1 non-finite values"),
+        (None, "predict returned NoneType"),
+        (torch.zeros(360, dtype=torch.complex64), "complex numbers"),
+    ],
+)
+def test_bad_predictions_are_explained(raw: object, message: str) -> None:
+    with pytest.raises(PredictionError, match=message):
+        to_predictions(raw, 360)
+
+
+def test_failure_reasons() -> None:
+    assert describe_failure(ValueError("bad\nsecond line")) == "error: ValueError: bad"
+    assert describe_failure(KeyError("lr")) == "error: KeyError: 'lr'"
+    assert describe_failure(RuntimeError()) == "error: RuntimeError"
+    assert describe_failure(SystemExit(0)) == "error: SystemExit: 0"
+    assert describe_failure(PredictionError("predict returned 1 predictions for 2 test rows")) == (
+        "error: predict returned 1 predictions for 2 test rows"
+    )
+    assert describe_failure(MemoryError()) == "limit: memory"
+    assert describe_failure(OSError(errno.EFBIG, "File too large")) == "limit: disk"
+    assert describe_failure(PlatformError("no CUDA")) == "platform: no CUDA"
+    assert len(describe_failure(ValueError("x" * 5000))) <= harness.MAX_REASON_CHARS
+
+
+def test_load_data_builds_tensors_and_meta(tmp_path: Path) -> None:
+    path = tmp_path / "d.npz"
+    np.savez(
+        path,
+        x_train=np.zeros((4, 2), np.float64),
+        y_train=np.array([0, 1, 1, 0], np.int32),
+        x_test=np.ones((3, 2), np.uint8),
+        y_val=np.array([0.5, 1.5], np.float64),
+        x_val=np.zeros((2, 2)),
+        num_classes=np.array(2),
+        meta_json=np.array(json.dumps({"classes": ["a", "b"]})),
+    )
+    data, x_test = load_data(path)
+    assert data.x_train.dtype == torch.float32 and data.y_train.dtype == torch.int64
+    assert data.y_val.dtype == torch.float32  # regression targets stay real numbers
+    assert x_test.dtype == torch.float32 and tuple(x_test.shape) == (3, 2)
+    assert data.num_classes == 2 and data.meta == {"classes": ["a", "b"]}
+    assert "x_train=(4, 2) float32" in repr(data)
+
+
+def test_load_data_optional_parts_and_errors(tmp_path: Path) -> None:
+    np.savez(tmp_path / "min.npz", x_train=np.zeros((2, 1)), y_train=np.zeros(2), x_test=np.zeros((1, 1)))
+    data, _ = load_data(tmp_path / "min.npz")
+    assert data.x_val is None and data.y_val is None and data.num_classes is None and data.meta == {}
+    np.savez(tmp_path / "bad.npz", x_train=np.zeros((2, 1)))
+    with pytest.raises(PlatformError, match="has no y_train, x_test"):
+        load_data(tmp_path / "bad.npz")
+
+
+def test_run_log_validates_and_time_left(capsys: pytest.CaptureFixture[str]) -> None:
+    import time
+
+    sent: list[dict] = []
+    channel = harness.EventChannel(None)
+    channel.emit = sent.append  # type: ignore[method-assign]
+    run = harness.Run(device="cpu", params={}, seed=1, deadline=time.monotonic() + 5, channel=channel)
+    run.log(1, loss=torch.tensor(0.25), acc=np.float32(0.5), bad=float("inf"))
+    assert sent[0]["metrics"] == {"loss": 0.25, "acc": 0.5} and sent[0]["step"] == 1.0
+    assert "dropped non-finite metric 'bad'" in capsys.readouterr().err
+    with pytest.raises(TypeError, match="needs at least one metric"):
+        run.log(2)
+    with pytest.raises(TypeError, match="metric 'loss' must be a number"):
+        run.log(2, loss="low")
+    with pytest.raises(ValueError, match="step must be a finite number"):
+        run.log(float("nan"), loss=1.0)
+    assert 4 < run.time_left() <= 5

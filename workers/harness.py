@@ -1,0 +1,487 @@
+"""The lab harness: the process that runs the learner's code, inside the sandbox.
+
+Started as ``python -I -B -u harness.py --job /job --events-fd N``. Life of one process:
+
+1. warm up: import numpy and torch (``torch.nn``, ``torch.optim``, ``torch.nn.functional``) and
+   construct optimizers over an *empty* parameter, which pulls in torch's lazy modules
+   (``torch._dynamo`` alone costs ~2 s). No tensor math (a math op starts the OpenMP pool) and
+   no CUDA call: CUDA is initialised by the job itself, if it asks for ``cuda``;
+2. emit ``{"kind": "ready"}`` and block on stdin for one "go" line (a warm process waits here,
+   possibly for minutes, until the supervisor hands it a job);
+3. read ``job.json``, seed every RNG, load the dataset into ``data``, then import
+   ``solution.py`` and call ``train(data, run)`` and ``predict(model, x_test)`` under
+   ``torch.no_grad()``;
+4. write the predictions to ``out/predictions.npy`` and exit 0 — or, on any exception, print
+   the traceback, emit ``{"kind": "failure", "reason": ...}`` and exit 1.
+
+Trust: from step 3 on, the learner's code runs in this very process and can write anything to
+stdout/stderr and to the events fd. That is fine by design: events only feed the live view
+(metrics, phase, failure *reason*). The outcome is decided by the supervisor from the exit
+status, the cgroup's counters and a predictions file it validates itself; the score is computed
+by the site from the predictions. Nothing written here can become a score.
+
+Standard library only at import time (numpy/torch are imported in ``warm_up``): the supervisor
+imports this module for its protocol constants without paying for torch.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import errno
+import importlib.util
+import json
+import math
+import os
+import random
+import sys
+import threading
+import time
+import traceback
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, NoReturn
+
+# Protocol shared with the supervisor (workers.runner).
+PREDICTIONS_PATH = "out/predictions.npy"
+JOB_FILE = "job.json"
+SOLUTION_FILE = "solution.py"
+DATASET_FILE = "dataset.npz"
+PHASE_USER_CODE = "user_code"  # from this event on, the learner's code is running
+EXIT_OK = 0
+EXIT_FAILED = 1
+MAX_METRIC_POINTS = 5000  # points the harness sends per run (older ones thinned, see MetricThinner)
+MAX_METRICS_PER_CALL = 32
+MAX_METRIC_NAME = 64
+MAX_REASON_CHARS = 500
+
+_HARNESS_FILE = os.path.abspath(__file__)
+
+
+class PredictionError(ValueError):
+    """``predict`` returned something that is not one number per test row."""
+
+
+class PlatformError(RuntimeError):
+    """The platform (not the learner) failed: missing CUDA, unreadable dataset."""
+
+
+class EventChannel:
+    """JSON lines to the supervisor on an inherited pipe; never raises (a closed pipe is ignored)."""
+
+    def __init__(self, fd: int | None) -> None:
+        self._fd = fd
+        self._lock = threading.Lock()
+
+    def emit(self, event: dict[str, Any]) -> None:
+        if self._fd is None:
+            return
+        data = (json.dumps(event, separators=(",", ":"), allow_nan=False) + "\n").encode()
+        with self._lock:
+            try:
+                while data:
+                    written = os.write(self._fd, data)
+                    data = data[written:]
+            except OSError:
+                self._fd = None  # the learner closed it, or the supervisor is gone
+
+
+class MetricThinner:
+    """Keeps a bounded, evenly thinned history of ``run.log`` calls.
+
+    Level k keeps every 2**k-th call and holds ``cap // 16`` points, so the budget covers
+    ``cap/16 * (2**16 - 1)`` calls (~20 million) with ever coarser resolution; after that,
+    calls are dropped. A tight ``run.log`` loop costs a counter increment per dropped call.
+    """
+
+    LEVELS = 16
+
+    def __init__(self, cap: int = MAX_METRIC_POINTS) -> None:
+        self.per_level = max(1, cap // self.LEVELS)
+        self.calls = 0
+        self.kept = 0
+        self.level = 0
+        self._level_start_call = 0
+
+    def accept(self) -> bool:
+        index = self.calls - self._level_start_call
+        self.calls += 1
+        if self.level >= self.LEVELS:
+            return False
+        if index % (1 << self.level):
+            return False
+        self.kept += 1
+        if self.kept >= self.per_level * (self.level + 1):
+            self.level += 1
+            self._level_start_call = self.calls
+        return True
+
+
+def _as_number(value: Any, what: str) -> float:
+    """A real number from int/float/numpy scalar/one-element tensor; TypeError otherwise."""
+    if isinstance(value, bool):
+        return float(value)
+    if hasattr(value, "detach"):  # a tensor: the loss itself is a fine thing to log
+        value = value.detach()
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        raise TypeError(f"{what} must be a number, got {type(value).__name__}") from None
+    return number
+
+
+class Run:
+    """``run`` in ``train(data, run)``: device, params, seed, ``log`` and ``time_left``."""
+
+    def __init__(self, *, device: str, params: dict[str, Any], seed: int, deadline: float, channel: EventChannel):
+        self.device = device
+        self.params = params
+        self.seed = seed
+        self._deadline = deadline
+        self._started = time.monotonic()
+        self._channel = channel
+        self._thinner = MetricThinner()
+        self._held_back: dict[str, Any] | None = None
+        self._warned: set[str] = set()
+        self._lock = threading.Lock()
+
+    def time_left(self) -> float:
+        """Seconds left before the wall-clock limit kills the run."""
+        return max(0.0, self._deadline - time.monotonic())
+
+    def log(self, step: Any, **metrics: Any) -> None:
+        """Stream progress, e.g. ``run.log(epoch, loss=0.31, val_accuracy=0.94)``."""
+        step_value = _as_number(step, "run.log step")
+        if not math.isfinite(step_value):
+            raise ValueError(f"run.log step must be a finite number, got {step_value}")
+        if not metrics:
+            raise TypeError("run.log(step, **metrics) needs at least one metric, e.g. run.log(epoch, loss=0.3)")
+        clean: dict[str, float] = {}
+        for name, value in list(metrics.items())[:MAX_METRICS_PER_CALL]:
+            number = _as_number(value, f"run.log metric {name!r}")
+            if math.isfinite(number):
+                clean[name[:MAX_METRIC_NAME]] = number
+            else:
+                self._warn_once(name, f"run.log: dropped non-finite metric {name!r}={number} at step {step_value:g}")
+        if not clean:
+            return
+        event = {"kind": "metrics", "step": step_value, "metrics": clean, "t": self._elapsed()}
+        with self._lock:
+            if self._thinner.accept():
+                self._held_back = None
+                self._channel.emit(event)
+            else:
+                self._held_back = event  # so the last point of a run is never lost
+
+    def _elapsed(self) -> float:
+        return round(time.monotonic() - self._started, 4)
+
+    def _warn_once(self, name: str, message: str) -> None:
+        if name not in self._warned:
+            self._warned.add(name)
+            print(message, file=sys.stderr, flush=True)
+
+    def flush(self) -> None:
+        with self._lock:
+            if self._held_back is not None:
+                self._channel.emit(self._held_back)
+                self._held_back = None
+
+    def __repr__(self) -> str:
+        return f"Run(device={self.device!r}, params={self.params!r}, seed={self.seed})"
+
+
+class LabData:
+    """``data`` in ``train(data, run)``: CPU tensors (features float32, labels as stored)."""
+
+    def __init__(self, **fields: Any) -> None:
+        self.x_train = fields["x_train"]
+        self.y_train = fields["y_train"]
+        self.x_val = fields.get("x_val")
+        self.y_val = fields.get("y_val")
+        self.num_classes = fields.get("num_classes")
+        self.meta = fields.get("meta", {})
+
+    def __repr__(self) -> str:
+        def shape(tensor: Any) -> str:
+            return "None" if tensor is None else f"{tuple(tensor.shape)} {str(tensor.dtype).replace('torch.', '')}"
+
+        return (
+            f"LabData(x_train={shape(self.x_train)}, y_train={shape(self.y_train)}, x_val={shape(self.x_val)}, "
+            f"y_val={shape(self.y_val)}, num_classes={self.num_classes}, meta keys={sorted(self.meta)})"
+        )
+
+
+def warm_up() -> str:
+    """Import torch and touch its lazy parts without running any tensor math or CUDA."""
+    import numpy  # noqa: F401
+    import torch
+    import torch.nn
+    import torch.nn.functional
+    import torch.optim
+    import torch.utils.data
+
+    # torch.empty allocates without computing anything; building optimizers imports
+    # torch._dynamo and the optimizer machinery that the first real Adam(...) would load.
+    parameter = torch.nn.Parameter(torch.empty(1))
+    for optimizer in (torch.optim.Adam, torch.optim.AdamW, torch.optim.SGD):
+        optimizer([parameter]).zero_grad()
+    return str(torch.__version__)
+
+
+def _label_tensor(array: Any) -> Any:
+    import numpy as np
+    import torch
+
+    if array.dtype.kind in "iub":
+        return torch.from_numpy(np.ascontiguousarray(array, dtype=np.int64))
+    return torch.from_numpy(np.ascontiguousarray(array, dtype=np.float32))
+
+
+def _feature_tensor(array: Any) -> Any:
+    import numpy as np
+    import torch
+
+    return torch.from_numpy(np.ascontiguousarray(array, dtype=np.float32))
+
+
+def load_data(path: Path) -> tuple[LabData, Any]:
+    """The lab's dataset as ``data`` plus ``x_test`` (there are never test labels)."""
+    import numpy as np
+
+    try:
+        with np.load(path, allow_pickle=False) as archive:
+            arrays = {name: archive[name] for name in archive.files}
+    except (OSError, ValueError) as exc:
+        raise PlatformError(f"the dataset cannot be read: {exc}") from exc
+    missing = [name for name in ("x_train", "y_train", "x_test") if name not in arrays]
+    if missing:
+        raise PlatformError(f"the dataset has no {', '.join(missing)}")
+    fields: dict[str, Any] = {
+        "x_train": _feature_tensor(arrays["x_train"]),
+        "y_train": _label_tensor(arrays["y_train"]),
+    }
+    if "x_val" in arrays:
+        fields["x_val"] = _feature_tensor(arrays["x_val"])
+    if "y_val" in arrays:
+        fields["y_val"] = _label_tensor(arrays["y_val"])
+    if "num_classes" in arrays:
+        fields["num_classes"] = int(arrays["num_classes"])
+    meta: Any = {}
+    if "meta_json" in arrays:
+        try:
+            meta = json.loads(str(arrays["meta_json"][()]))
+        except ValueError as exc:
+            raise PlatformError(f"the dataset's meta_json is not JSON: {exc}") from exc
+        if not isinstance(meta, dict):
+            raise PlatformError("the dataset's meta_json is not a JSON object")
+    fields["meta"] = meta
+    return LabData(**fields), _feature_tensor(arrays["x_test"])
+
+
+def to_predictions(raw: Any, expected_rows: int) -> Any:
+    """``predict``'s return value as a 1-D float64 numpy array, or a clear PredictionError."""
+    import numpy as np
+    import torch
+
+    if isinstance(raw, torch.Tensor):
+        if raw.is_complex():
+            raise PredictionError("predict returned complex numbers; expected real numbers")
+        # float64 on the CPU: also covers bfloat16, which numpy cannot represent.
+        array = raw.detach().to("cpu", torch.float64).numpy()
+    elif isinstance(raw, np.ndarray | list | tuple):
+        try:
+            array = np.asarray(raw)
+        except ValueError as exc:
+            raise PredictionError(f"predict returned a ragged list: {exc}") from None
+    else:
+        raise PredictionError(f"predict returned {type(raw).__name__}; expected a 1-D tensor, array or list")
+    if array.dtype.kind not in "biuf":
+        raise PredictionError(f"predict returned values of type {array.dtype}; expected numbers")
+    if array.ndim == 2 and array.shape[1] == 1:
+        array = array[:, 0]
+    if array.ndim != 1:
+        hint = " (for class scores, return scores.argmax(dim=1))" if array.ndim == 2 else ""
+        raise PredictionError(
+            f"predict returned an array of shape {tuple(array.shape)}; expected one prediction per test row{hint}"
+        )
+    if len(array) != expected_rows:
+        raise PredictionError(f"predict returned {len(array)} predictions for {expected_rows} test rows")
+    array = array.astype(np.float64)
+    bad = int(np.count_nonzero(~np.isfinite(array)))
+    if bad:
+        raise PredictionError(f"predict returned {bad} non-finite values (NaN or inf)")
+    return array
+
+
+def write_predictions(job_dir: Path, predictions: Any) -> None:
+    import numpy as np
+
+    target = job_dir / PREDICTIONS_PATH
+    partial = target.with_name("predictions.partial.npy")
+    np.save(partial, predictions, allow_pickle=False)
+    os.replace(partial, target)
+
+
+def load_solution(path: Path) -> tuple[Callable[..., Any], Callable[..., Any]]:
+    spec = importlib.util.spec_from_file_location("solution", path)
+    if spec is None or spec.loader is None:
+        raise PlatformError(f"cannot load {path.name}")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["solution"] = module
+    spec.loader.exec_module(module)
+    functions = []
+    for name, signature in (("train", "train(data, run)"), ("predict", "predict(model, x)")):
+        function = getattr(module, name, None)
+        if not callable(function):
+            raise NameError(f"solution.py does not define {signature}")
+        functions.append(function)
+    return functions[0], functions[1]
+
+
+def describe_failure(exc: BaseException) -> str:
+    """The run's failure reason: ``error: <Type>: <message>`` or ``limit: ...``."""
+    if isinstance(exc, PlatformError):
+        return _clip(f"platform: {exc}")
+    if isinstance(exc, PredictionError):
+        return _clip(f"error: {exc}")
+    if isinstance(exc, MemoryError):
+        return "limit: memory"
+    if isinstance(exc, OSError) and exc.errno in (errno.EFBIG, errno.ENOSPC, errno.EDQUOT):
+        return "limit: disk"
+    message = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+    return _clip(f"error: {type(exc).__name__}: {message}" if message else f"error: {type(exc).__name__}")
+
+
+def _clip(text: str) -> str:
+    return text if len(text) <= MAX_REASON_CHARS else text[: MAX_REASON_CHARS - 1] + "…"
+
+
+def print_learner_traceback(exc: BaseException) -> None:
+    """The traceback without the harness's own frames: the learner needs only theirs."""
+    report = traceback.TracebackException.from_exception(exc)
+    report.stack = traceback.StackSummary.from_list(
+        [frame for frame in report.stack if os.path.abspath(frame.filename) != _HARNESS_FILE]
+    )
+    sys.stderr.write("".join(report.format()))
+    sys.stderr.flush()
+
+
+def seed_everything(seed: int) -> None:
+    import numpy as np
+    import torch
+
+    random.seed(seed)
+    np.random.seed(seed)
+    torch.manual_seed(seed)  # also seeds CUDA lazily, without initialising it
+
+
+def run_job(job_dir: Path, go: dict[str, Any], channel: EventChannel) -> int:
+    import torch
+
+    main_pid = os.getpid()
+    phase = "setup"
+    try:
+        job = json.loads((job_dir / JOB_FILE).read_text())
+        if job["device"] == "cpu":
+            os.environ["CUDA_VISIBLE_DEVICES"] = ""  # a CPU run never touches a GPU by accident
+        elif not torch.cuda.is_available():  # the first CUDA call, inside the job
+            raise PlatformError("this run needs CUDA, but no CUDA device is available on this worker")
+        seed_everything(int(job["seed"]))
+        data, x_test = load_data(job_dir / DATASET_FILE)
+        run = Run(
+            device=job["device"], params=job["params"], seed=int(job["seed"]), deadline=go["deadline"], channel=channel
+        )
+        channel.emit({"kind": "phase", "phase": PHASE_USER_CODE})
+        phase = PHASE_USER_CODE
+        sys.argv = [SOLUTION_FILE]
+        train, predict = load_solution(job_dir / SOLUTION_FILE)
+        model = train(data, run)
+        _stop_if_forked(main_pid)
+        run.flush()
+        channel.emit({"kind": "phase", "phase": "predict"})
+        with torch.no_grad():
+            raw = predict(model, x_test)
+        _stop_if_forked(main_pid)
+        write_predictions(job_dir, to_predictions(raw, len(x_test)))
+        channel.emit({"kind": "phase", "phase": "done"})
+        return EXIT_OK
+    except BaseException as exc:  # noqa: BLE001 - SystemExit/KeyboardInterrupt from learner code fail the run too
+        _stop_if_forked(main_pid)
+        if phase != PHASE_USER_CODE and not isinstance(exc, PlatformError):
+            exc = PlatformError(f"{type(exc).__name__}: {exc}")
+        if isinstance(exc, PredictionError):
+            print(f"error: {exc}", file=sys.stderr, flush=True)  # a traceback would add nothing
+        else:
+            print_learner_traceback(exc)
+        channel.emit({"kind": "failure", "reason": describe_failure(exc)})
+        return EXIT_FAILED
+
+
+def _stop_if_forked(main_pid: int) -> None:
+    # A process the learner forked must not go on to predict, write files or report.
+    if os.getpid() != main_pid:
+        os._exit(EXIT_OK)
+
+
+def _exit(code: int) -> NoReturn:
+    # os._exit: learner atexit hooks and non-daemon threads must not keep the run alive.
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(OSError, ValueError):
+            stream.flush()
+    os._exit(code)
+
+
+def lower_rlimits(limits: dict[str, int]) -> None:
+    """Apply the job's resource limits to this process (a warm one started with wider ones).
+
+    Only ever lowers (an unprivileged process cannot raise a hard limit), soft = hard so the
+    learner's code cannot raise them back either.
+    """
+    import resource
+
+    for name, value in limits.items():
+        kind = getattr(resource, name, None)
+        if not isinstance(kind, int) or not isinstance(value, int):
+            continue
+        _, hard = resource.getrlimit(kind)
+        target = value if hard == resource.RLIM_INFINITY else min(value, hard)
+        resource.setrlimit(kind, (target, target))
+
+
+def read_go() -> dict[str, Any] | None:
+    line = sys.stdin.readline()
+    if not line:
+        return None  # the supervisor closed stdin: a warm process that is no longer needed
+    go = json.loads(line)
+    # The learner's code must not read the supervisor's pipe (input() gets EOF instead).
+    devnull = os.open(os.devnull, os.O_RDONLY)
+    os.dup2(devnull, 0)
+    os.close(devnull)
+    return go
+
+
+def main(argv: list[str] | None = None) -> NoReturn:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--job", type=Path, default=Path("/job"))
+    parser.add_argument("--events-fd", type=int, default=None)
+    args = parser.parse_args(argv)
+    channel = EventChannel(args.events_fd)
+    try:
+        torch_version = warm_up()
+    except BaseException as exc:  # noqa: BLE001
+        traceback.print_exc()
+        channel.emit({"kind": "failure", "reason": _clip(f"platform: torch failed to load: {exc}")})
+        _exit(EXIT_FAILED)
+    channel.emit({"kind": "ready", "torch": torch_version})
+    go = read_go()
+    if go is None:
+        _exit(EXIT_OK)
+    lower_rlimits(go.get("rlimits") or {})
+    job_dir = Path(go.get("job") or args.job)
+    os.chdir(job_dir)
+    _exit(run_job(job_dir, go, channel))
+
+
+if __name__ == "__main__":
+    main()

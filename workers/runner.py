@@ -1,0 +1,488 @@
+"""Run one lab job in a sandbox and report what happened: ``execute_job(spec, ...) -> JobResult``.
+
+The supervisor (this module, in the worker process) owns every decision about the outcome:
+
+- ``succeeded`` means the harness exited 0 *and* the supervisor itself found a well-formed
+  predictions file with one finite number per test row (it counts the rows in its own cached
+  copy of the dataset). The score is computed later by the site.
+- ``timed_out`` / ``cancelled`` / ``failed`` with ``limit: output`` or ``limit: disk`` come from
+  the supervisor's own kills; ``limit: memory`` and ``limit: processes`` from the cgroup's
+  counters; ``error: ...`` from the harness's report (learner-writable, so it can only ever
+  describe a failure, never turn one into a success).
+
+Progress (metrics and output) reaches ``on_progress`` in batches at most every 0.5 s;
+``should_cancel`` is polled about every 0.25 s. The job folder,
+``$LAB_JOBS_DIR/<run_id>-<token>`` (default ``<repo>/var/jobs``), is removed at the end.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import importlib.metadata
+import json
+import logging
+import math
+import os
+import selectors
+import shutil
+import signal
+import socket
+import stat
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from workers import harness, warm
+from workers.cgroups import CgroupError
+from workers.datasets import DatasetError, count_test_rows, fetch_dataset, link_into
+from workers.jobspec import JobSpec
+from workers.progress import EventReader, OutputCapture, ProgressBatcher
+from workers.sandbox import Sandbox, SandboxBackend, SandboxExit, jobs_dir, select_backend
+
+logger = logging.getLogger(__name__)
+
+STATES = ("succeeded", "failed", "timed_out", "cancelled")
+CANCEL_POLL_S = 0.25
+DISK_POLL_S = 1.0
+DRAIN_S = 2.0  # after the sandbox exits, how long to wait for the last bytes of its pipes
+MAX_JOB_FILES = 100_000
+REASON_CANCELLED = "cancelled: by user"
+# What a learner-writable failure report may claim; anything else becomes a plain error.
+LEARNER_REASON_PREFIXES = ("error: ", "limit: ")
+
+
+@dataclass
+class JobResult:
+    """What a run came to, as the site stores it (``to_dict()`` is plain JSON).
+
+    ``state``: succeeded | failed | timed_out | cancelled ("succeeded": predictions were made
+    and are ready to be scored by the site). ``reason``: None, or ``limit: <what>``,
+    ``error: <what>``, ``cancelled: by user``, ``platform: <what>`` (the platform's fault: not
+    counted against the learner). ``predictions``: one float per test row, only when
+    succeeded. ``log_tail``: the learner's stdout+stderr, head and tail within
+    ``limits.output_bytes``, plus a ``[lab runner]`` line when the platform stopped the run.
+    ``sandbox``: the backend; ``"dev-fallback (no isolation)"`` deserves a warning on the site.
+    ``warm_start``: the run got a pre-started sandbox. ``metrics_dropped``: metric events over
+    the cap (the harness thins them before that, so this is normally 0).
+    """
+
+    state: str
+    reason: str | None
+    predictions: list[float] | None
+    log_tail: str
+    torch_version: str
+    device: str
+    sandbox: str
+    worker_host: str
+    started_at: str
+    finished_at: str
+    duration_s: float
+    warm_start: bool = False
+    metrics_dropped: int = 0
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> JobResult:
+        return cls(**{key: data[key] for key in cls.__dataclass_fields__ if key in data})
+
+
+def startup_timeout() -> float:
+    return float(os.environ.get("LAB_STARTUP_TIMEOUT", "120"))
+
+
+def _utc_now() -> str:
+    return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def _installed_torch_version() -> str:
+    try:
+        return importlib.metadata.version("torch")
+    except importlib.metadata.PackageNotFoundError:
+        return "unknown"
+
+
+def _poll_cancel(should_cancel: Callable[[], bool]) -> bool:
+    try:
+        return bool(should_cancel())
+    except Exception:
+        logger.exception("should_cancel failed; treating as not cancelled")
+        return False
+
+
+# ------------------------------------------------------------------------------------------
+# the job folder
+# ------------------------------------------------------------------------------------------
+def _force_rmtree(path: Path) -> None:
+    def make_writable_and_retry(function: Callable[..., Any], failed_path: str, _exc: object) -> None:
+        with contextlib.suppress(OSError):
+            os.chmod(os.path.dirname(failed_path), 0o700)
+            function(failed_path)
+
+    if path.is_symlink():
+        path.unlink()
+    elif path.exists():
+        shutil.rmtree(path, onerror=make_writable_and_retry)
+
+
+def _write_new_file(directory: Path, name: str, data: bytes) -> None:
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC
+    fd = os.open(directory / name, flags, 0o644)
+    with os.fdopen(fd, "wb") as handle:
+        handle.write(data)
+
+
+def _write_job_files(job_dir: Path, spec: JobSpec, dataset: Path) -> None:
+    """What the harness reads after "go". No token, no run id, no test labels."""
+    _write_new_file(job_dir, harness.SOLUTION_FILE, spec.code.encode("utf-8", "replace"))
+    job = {"device": spec.device, "params": spec.params, "seed": spec.seed}
+    _write_new_file(job_dir, harness.JOB_FILE, json.dumps(job).encode())
+    link_into(dataset, job_dir / harness.DATASET_FILE)
+
+
+def _prepare_jobs_root() -> Path:
+    root = jobs_dir()
+    root.mkdir(parents=True, exist_ok=True)
+    # Other uids may traverse (their own bind mount) but not list the run folders.
+    with contextlib.suppress(PermissionError):
+        os.chmod(root, 0o711)  # noqa: S103 - traverse-only, deliberately
+    return root
+
+
+def _start_sandbox(spec: JobSpec, backend: SandboxBackend, job_dir: Path, dataset: Path) -> tuple[Sandbox, bool]:
+    """A warm sandbox from the pool when one fits, else a freshly started one."""
+    pool = warm.get_default_pool(backend)
+    sandbox = pool.acquire(spec.limits, spec.device) if pool is not None else None
+    if sandbox is not None:
+        try:
+            _force_rmtree(job_dir)
+            sandbox.rename_job_dir(job_dir)
+            _write_job_files(job_dir, spec, dataset)
+            sandbox.apply_limits(spec.limits)
+            return sandbox, True
+        except (OSError, CgroupError) as exc:
+            # e.g. the warm process already uses more memory than this job may: start fresh.
+            logger.warning("warm sandbox unusable for run %s (%s); starting a fresh one", spec.run_id, exc)
+            sandbox.finish()
+            _force_rmtree(sandbox.job_dir)
+    _force_rmtree(job_dir)
+    job_dir.mkdir()
+    _write_job_files(job_dir, spec, dataset)
+    label = f"run{spec.run_id}-{uuid.uuid4().hex[:8]}"
+    return backend.start(job_dir=job_dir, limits=spec.limits, device=spec.device, label=label), False
+
+
+# ------------------------------------------------------------------------------------------
+# watching the run
+# ------------------------------------------------------------------------------------------
+@dataclass
+class _Watch:
+    """Everything the supervisor learned while the sandbox ran."""
+
+    output: OutputCapture
+    events: EventReader
+    batcher: ProgressBatcher
+    kill_reason: str | None = None
+    go_sent: bool = False
+    user_code_started: bool = False
+    platform_failure: str | None = None
+    learner_failure: str | None = None
+    torch_version: str | None = None
+    notes: list[str] = field(default_factory=list)
+
+    def on_event(self, event: dict[str, Any]) -> None:
+        kind = event["kind"]
+        if kind == "metrics":
+            self.batcher.add(event)
+        elif kind == "phase" and event["phase"] == harness.PHASE_USER_CODE:
+            self.user_code_started = True
+        elif kind == "failure":
+            self._on_failure(event["reason"])
+
+    def _on_failure(self, reason: str) -> None:
+        # Before the user_code phase only the harness can write to the pipe, so only then
+        # may a report blame the platform (which keeps the run out of the learner's quota).
+        if not self.user_code_started:
+            self.platform_failure = reason if reason.startswith("platform: ") else f"platform: {reason}"
+        elif reason.startswith(LEARNER_REASON_PREFIXES):
+            self.learner_failure = reason
+        else:
+            self.learner_failure = f"error: {reason}"
+
+
+def _dir_usage(path: Path, skip_inode: tuple[int, int]) -> float:
+    """Bytes used under ``path`` (the dataset link excluded); symlinks are not followed."""
+    total, entries, stack = 0, 0, [str(path)]
+    while stack:
+        with contextlib.suppress(OSError), os.scandir(stack.pop()) as iterator:
+            for entry in iterator:
+                entries += 1
+                if entries > MAX_JOB_FILES:
+                    return math.inf  # a flood of empty files fills a disk too
+                info = entry.stat(follow_symlinks=False)
+                if (info.st_dev, info.st_ino) == skip_inode:
+                    continue
+                total += info.st_blocks * 512
+                if stat.S_ISDIR(info.st_mode):
+                    stack.append(entry.path)
+    return total
+
+
+def _watch(
+    sandbox: Sandbox, spec: JobSpec, on_progress: Callable[[list[dict]], None], should_cancel: Callable[[], bool]
+) -> _Watch:
+    watch = _Watch(OutputCapture(spec.limits.output_bytes), EventReader(), ProgressBatcher(on_progress))
+    dataset = os.stat(sandbox.job_dir / harness.DATASET_FILE)
+    dataset_inode = (dataset.st_dev, dataset.st_ino)
+    disk_limit = spec.limits.disk_mb * 1024 * 1024
+    selector = selectors.DefaultSelector()
+    selector.register(sandbox.stdout_fd, selectors.EVENT_READ, "output")
+    selector.register(sandbox.events_fd, selectors.EVENT_READ, "events")
+    deadline = time.monotonic() + startup_timeout()
+    next_cancel_poll = next_disk_poll = time.monotonic()
+    exited_at: float | None = None
+    try:
+        while selector.get_map():
+            now = time.monotonic()
+            timeout = max(0.0, min(CANCEL_POLL_S, deadline - now, watch.batcher.due_in(now)))
+            for key, _ in selector.select(timeout):
+                try:
+                    data = os.read(key.fd, 65536)
+                except OSError:
+                    data = b""
+                if not data:
+                    selector.unregister(key.fd)
+                elif key.data == "output":
+                    _on_output(watch, sandbox, data)
+                else:
+                    for event in watch.events.feed(data):
+                        if event["kind"] == "ready" and not watch.go_sent:
+                            watch.torch_version = event["torch"] or None
+                            watch.go_sent = True
+                            deadline = time.monotonic() + spec.limits.wall_seconds
+                            sandbox.send_go(deadline)
+                        watch.on_event(event)
+            now = time.monotonic()
+            if watch.kill_reason is None:
+                reason = None
+                if now >= deadline:
+                    reason = "limit: time" if watch.go_sent else "platform: the sandbox did not start in time"
+                elif now >= next_cancel_poll:
+                    next_cancel_poll = now + CANCEL_POLL_S
+                    if _poll_cancel(should_cancel):
+                        reason = REASON_CANCELLED
+                if reason is None and watch.go_sent and now >= next_disk_poll:
+                    next_disk_poll = now + DISK_POLL_S
+                    if _dir_usage(sandbox.job_dir, dataset_inode) > disk_limit:
+                        reason = "limit: disk"
+                if reason is not None:
+                    _kill(watch, sandbox, reason)
+            watch.batcher.maybe_flush(now)
+            if sandbox.poll() is not None:
+                if exited_at is None:
+                    exited_at = now
+                    sandbox.kill()  # leftovers (dev backend) must not hold the pipes open
+                elif now - exited_at > DRAIN_S:
+                    break
+    finally:
+        selector.close()
+    watch.batcher.flush()
+    return watch
+
+
+def _on_output(watch: _Watch, sandbox: Sandbox, data: bytes) -> None:
+    if not watch.go_sent:
+        # Start-up chatter (e.g. library warnings) of a warm process: keep it for diagnosis only.
+        watch.notes.append(data[-2000:].decode("utf-8", errors="replace"))
+        del watch.notes[:-4]
+        return
+    text = watch.output.feed(data)
+    if text:
+        watch.batcher.add({"kind": "output", "text": text})
+    if watch.output.flooded and watch.kill_reason is None:
+        _kill(watch, sandbox, "limit: output")
+
+
+def _kill(watch: _Watch, sandbox: Sandbox, reason: str) -> None:
+    watch.kill_reason = reason
+    sandbox.kill()
+
+
+# ------------------------------------------------------------------------------------------
+# the outcome
+# ------------------------------------------------------------------------------------------
+def read_predictions(job_dir: Path, expected_rows: int) -> tuple[list[float] | None, str | None]:
+    """The predictions file, read defensively: the folder belongs to the learner's uid.
+
+    Every path component is opened with O_NOFOLLOW (a symlink planted by learner code must
+    not make this root process read a host file), the file must be a regular one of sane size,
+    and its content is checked again here: shape, length, finiteness.
+    """
+    flags = os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC
+    fds: list[int] = []
+    try:
+        fds.append(os.open(job_dir, flags | os.O_DIRECTORY))
+        fds.append(os.open("out", flags | os.O_DIRECTORY, dir_fd=fds[-1]))
+        fds.append(os.open("predictions.npy", flags | os.O_NONBLOCK, dir_fd=fds[-1]))
+        info = os.fstat(fds[-1])
+        if not stat.S_ISREG(info.st_mode):
+            return None, "the predictions file is not a regular file"
+        if info.st_size > 8 * expected_rows + 64 * 1024:
+            return None, "the predictions file is larger than the predictions can be"
+        with os.fdopen(os.dup(fds[-1]), "rb") as handle:
+            array = np.load(handle, allow_pickle=False)
+    except FileNotFoundError:
+        return None, None
+    except (OSError, ValueError, EOFError) as exc:
+        return None, f"the predictions file cannot be read: {exc}"
+    finally:
+        for fd in fds:
+            os.close(fd)
+    if array.ndim != 1 or array.dtype.kind not in "biuf":
+        return None, f"the predictions have shape {array.shape} and type {array.dtype}; expected 1-D numbers"
+    if len(array) != expected_rows:
+        return None, f"predict returned {len(array)} predictions for {expected_rows} test rows"
+    values = array.astype(np.float64)
+    if not np.all(np.isfinite(values)):
+        return None, "the predictions contain NaN or infinite values"
+    return values.tolist(), None
+
+
+def _signal_name(exit_code: int) -> str:
+    try:
+        return signal.Signals(exit_code - 128).name
+    except ValueError:
+        return f"signal {exit_code - 128}"
+
+
+def decide(watch: _Watch, facts: SandboxExit, predictions_ok: bool, problem: str | None) -> tuple[str, str | None]:
+    """(state, reason) from what the supervisor saw; first matching rule wins."""
+    if watch.kill_reason == REASON_CANCELLED:
+        return "cancelled", REASON_CANCELLED
+    if watch.kill_reason == "limit: time":
+        return "timed_out", "limit: time"
+    if watch.kill_reason is not None:
+        return "failed", watch.kill_reason
+    if facts.exit_code == 0 and predictions_ok:
+        return "succeeded", None
+    if facts.oom_kills:
+        return "failed", "limit: memory"
+    if facts.pids_limit_hits:
+        return "failed", "limit: processes"
+    if not watch.user_code_started:
+        if watch.platform_failure:
+            return "failed", watch.platform_failure
+        detail = " ".join("".join(watch.notes).split())[-300:]
+        return "failed", f"platform: the sandbox exited during start-up (status {facts.exit_code}) {detail}".strip()
+    if watch.learner_failure:
+        return "failed", watch.learner_failure
+    if problem:
+        return "failed", f"error: {problem}"
+    code = facts.exit_code
+    if code is not None and code > 128:
+        return "failed", f"error: the program was killed by {_signal_name(code)}"
+    return "failed", f"error: the program exited with status {code} before writing predictions"
+
+
+# What the log tail says at its end about a run the platform stopped (the learner sees why).
+_LIMIT_NOTES = {
+    "limit: time": "the wall-clock limit of {wall} s was reached",
+    "limit: output": "the program wrote far more output than the {output} byte limit",
+    "limit: disk": "the program wrote more than the {disk} MB disk limit",
+    "limit: memory": "the program ran out of its {memory} MB memory limit",
+    "limit: processes": "the program tried to run more than {processes} processes/threads",
+    REASON_CANCELLED: "the run was cancelled",
+}
+
+
+def _log_tail(watch: _Watch, spec: JobSpec, reason: str | None) -> str:
+    tail = watch.output.render()
+    template = _LIMIT_NOTES.get(reason or "")
+    if template is None:
+        return tail
+    limits = spec.limits
+    note = template.format(
+        wall=limits.wall_seconds,
+        output=limits.output_bytes,
+        disk=limits.disk_mb,
+        memory=limits.memory_mb,
+        processes=limits.processes,
+    )
+    separator = "" if not tail or tail.endswith("\n") else "\n"
+    return f"{tail}{separator}[lab runner] {note}\n"
+
+
+# ------------------------------------------------------------------------------------------
+# the entry point
+# ------------------------------------------------------------------------------------------
+def execute_job(
+    spec: JobSpec,
+    *,
+    on_progress: Callable[[list[dict]], None],
+    should_cancel: Callable[[], bool],
+    cache_dir: Path | None = None,
+) -> JobResult:
+    """Run ``spec`` in a sandbox; never raises for anything the learner's code does.
+
+    Raises ``SandboxUnavailable`` when ``LAB_SANDBOX=bwrap`` is forced but cannot work.
+    """
+    started_at, started = _utc_now(), time.monotonic()
+    backend = select_backend()
+    result = {
+        "device": spec.device,
+        "sandbox": backend.name,
+        "worker_host": socket.gethostname(),
+        "torch_version": _installed_torch_version(),
+        "started_at": started_at,
+    }
+
+    def finish(state: str, reason: str | None, **extra: Any) -> JobResult:
+        return JobResult(
+            state=state,
+            reason=reason,
+            predictions=extra.pop("predictions", None),
+            log_tail=extra.pop("log_tail", ""),
+            finished_at=_utc_now(),
+            duration_s=round(time.monotonic() - started, 3),
+            **result,
+            **extra,
+        )
+
+    if _poll_cancel(should_cancel):
+        return finish("cancelled", REASON_CANCELLED)
+    try:
+        dataset = fetch_dataset(spec.dataset, cache_dir)
+        test_rows = count_test_rows(dataset)
+    except DatasetError as exc:
+        return finish("failed", f"platform: dataset unavailable: {exc}")
+
+    job_dir = _prepare_jobs_root() / f"{spec.run_id}-{spec.token}"
+    sandbox: Sandbox | None = None
+    try:
+        sandbox, warm_start = _start_sandbox(spec, backend, job_dir, dataset)
+        watch = _watch(sandbox, spec, on_progress, should_cancel)
+        facts = sandbox.finish()
+        predictions, problem = read_predictions(sandbox.job_dir, test_rows)
+        state, reason = decide(watch, facts, predictions is not None, problem)
+        if watch.torch_version:
+            result["torch_version"] = watch.torch_version
+        return finish(
+            state,
+            reason,
+            predictions=predictions if state == "succeeded" else None,
+            log_tail=_log_tail(watch, spec, reason),
+            warm_start=warm_start,
+            metrics_dropped=watch.events.metrics_dropped,
+        )
+    finally:
+        if sandbox is not None:
+            sandbox.finish()
+            _force_rmtree(sandbox.job_dir)
+        _force_rmtree(job_dir)

@@ -1,0 +1,303 @@
+"""A pool of pre-started, single-use sandboxes: torch start-up off the critical path.
+
+``import torch`` costs ~2.3 s and the first ``torch.optim`` use ~1.8 s more, so a fresh
+process needs ~4.5 s before the learner's first line runs. Each pool member is the harness
+already running *inside its own bubblewrap sandbox* (own uid, cgroup, namespaces, job folder
+bind-mounted at ``/job``), with torch imported and its lazy parts loaded, blocked on stdin.
+When a job arrives the supervisor renames the member's folder to the job's name, writes the
+job files into it, tightens the cgroup and rlimits to the job's limits and sends "go". The
+member runs exactly that one job and is destroyed; the pool's thread starts a replacement in
+the background.
+
+Why not the design's forking parent (one pre-warmed process forking a child per job)?
+- Fork-per-job shares one long-lived parent between learners: everything in its memory is
+  inherited by every child, and a child's sandbox would have to be set up *after* the fork,
+  from Python, inside the parent's namespaces. Here no two learners ever share a process, and
+  nothing runs in the sandbox before the job except our own harness.
+- Fork plus OpenMP or CUDA is fragile (a matmul before fork hangs the child; CUDA does not
+  survive fork). Nothing forks here: every member is a fresh ``exec``, and CUDA is first
+  initialised inside the job itself, so ``device == "cuda"`` works the same way.
+- The latency is the same: the job only pays for writing its files and one pipe write.
+
+Each member is created with the pool's *maximum* limits (``max_limits``) and narrowed to the
+job's on acquisition (cgroup limits and ``prlimit``); a job asking for more than the maximum,
+or for another device, gets a fresh sandbox instead. The warm process holds no secrets: it
+has the same clean environment and file view as any run.
+
+``LAB_WARM_POOL``: members per worker process (default 1, i.e. one per worker slot);
+0 disables the pool (a fresh sandbox per job). ``LAB_WARM_DEVICE``: the device warm members
+are prepared for (default ``cuda`` when ``/dev/nvidia0`` exists, else ``cpu``).
+"""
+
+from __future__ import annotations
+
+import atexit
+import glob
+import logging
+import os
+import select
+import shutil
+import threading
+import time
+import uuid
+from pathlib import Path
+
+from workers.cgroups import owner_alive, owner_tag
+from workers.jobspec import Limits
+from workers.sandbox import Sandbox, SandboxBackend, jobs_dir, worker_slot
+
+logger = logging.getLogger(__name__)
+
+RESPAWN_BACKOFF_S = 5.0
+
+
+def _total_memory_mb() -> int:
+    return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") // (1024 * 1024)
+
+
+def default_max_limits() -> Limits:
+    """The widest job a warm member can take; tighter jobs narrow it, wider ones start fresh."""
+    return Limits(
+        wall_seconds=7 * 24 * 3600,
+        memory_mb=max(64, _total_memory_mb()),
+        processes=512,
+        output_bytes=1024**3,
+        disk_mb=4096,
+    )
+
+
+def default_device() -> str:
+    configured = os.environ.get("LAB_WARM_DEVICE")
+    if configured in ("cpu", "cuda"):
+        return configured
+    return "cuda" if glob.glob("/dev/nvidia[0-9]*") else "cpu"
+
+
+_SWEPT: set[str] = set()
+_SWEPT_LOCK = threading.Lock()
+
+
+def _sweep_stale_folders_once(jobs_dir: Path) -> None:
+    """Remove warm folders whose worker process died (once per process and jobs folder)."""
+    with _SWEPT_LOCK:
+        if str(jobs_dir) in _SWEPT:
+            return
+        _SWEPT.add(str(jobs_dir))
+    for folder in jobs_dir.glob("warm-s*"):
+        # warm-s<slot>-n<ns>-p<pid>-<hex>: the same owner test as for the cgroups.
+        _, _, rest = folder.name.partition("-")
+        if not owner_alive(f"slot0-{rest}"):
+            shutil.rmtree(folder, ignore_errors=True)
+
+
+def _fits(limits: Limits, maximum: Limits) -> bool:
+    return (
+        limits.memory_mb <= maximum.memory_mb
+        and limits.processes <= maximum.processes
+        and limits.disk_mb <= maximum.disk_mb
+    )
+
+
+def _has_pending_event(sandbox: Sandbox) -> bool:
+    """True when the member has written its "ready" event (without consuming it)."""
+    try:
+        readable, _, _ = select.select([sandbox.events_fd], [], [], 0)
+    except (OSError, ValueError):
+        return False
+    return bool(readable)
+
+
+class WarmPool:
+    """Keeps ``size`` idle warm sandboxes; each is handed out once, then replaced."""
+
+    def __init__(
+        self,
+        size: int,
+        *,
+        backend: SandboxBackend,
+        jobs_dir: Path,
+        device: str = "cpu",
+        max_limits: Limits | None = None,
+    ) -> None:
+        self.size = size
+        self.backend = backend
+        self.jobs_dir = jobs_dir
+        self.device = device
+        self.max_limits = max_limits or default_max_limits()
+        self.prefix = f"warm-s{worker_slot()}-{owner_tag()}-"
+        self._idle: list[Sandbox] = []
+        self._cond = threading.Condition()
+        self._closed = False
+        self._spawning = 0
+        self._thread: threading.Thread | None = None
+        self.started_members = 0
+
+    def start(self) -> WarmPool:
+        self.jobs_dir.mkdir(parents=True, exist_ok=True)
+        _sweep_stale_folders_once(self.jobs_dir)
+        # The members are started from this long-lived thread on purpose: bwrap's
+        # --die-with-parent fires when the *thread* that started it exits.
+        self._thread = threading.Thread(target=self._keep_filled, name="lab-warm-pool", daemon=True)
+        self._thread.start()
+        return self
+
+    def _keep_filled(self) -> None:
+        while True:
+            with self._cond:
+                self._drop_dead_members()
+                while not self._closed and len(self._idle) >= self.size:
+                    self._cond.wait(timeout=1.0)
+                    self._drop_dead_members()
+                if self._closed:
+                    return
+                self._spawning += 1
+            try:
+                member = self._start_member()
+            except Exception:
+                logger.exception("could not start a warm sandbox; retrying in %.0f s", RESPAWN_BACKOFF_S)
+                with self._cond:
+                    self._spawning -= 1
+                    self._cond.wait(timeout=RESPAWN_BACKOFF_S)
+                continue
+            with self._cond:
+                self._spawning -= 1
+                if self._closed:
+                    _destroy(member)
+                    return
+                self._idle.append(member)
+                self._cond.notify_all()
+
+    def _drop_dead_members(self) -> None:
+        for member in [m for m in self._idle if m.poll() is not None]:
+            logger.warning(
+                "a warm sandbox exited while idle (status %s); replacing it. Its output: %s",
+                member.poll(),
+                _pending_output(member),
+            )
+            self._idle.remove(member)
+            _destroy(member)
+
+    def _start_member(self) -> Sandbox:
+        job_dir = self.jobs_dir / f"{self.prefix}{uuid.uuid4().hex[:12]}"
+        job_dir.mkdir()
+        try:
+            member = self.backend.start(
+                job_dir=job_dir,
+                limits=self.max_limits,
+                device=self.device,
+                label=f"warm-{job_dir.name[-12:]}",
+                background=True,
+            )
+        except BaseException:
+            shutil.rmtree(job_dir, ignore_errors=True)
+            raise
+        self.started_members += 1
+        return member
+
+    def acquire(self, limits: Limits, device: str) -> Sandbox | None:
+        """An idle member for a job with these limits (preferring a ready one), or None."""
+        if device != self.device or not _fits(limits, self.max_limits):
+            return None
+        with self._cond:
+            alive = [m for m in self._idle if m.poll() is None]
+            if not alive:
+                return None
+            ready = [m for m in alive if _has_pending_event(m)]
+            member = (ready or alive)[0]
+            self._idle.remove(member)
+            self._cond.notify_all()  # start the replacement now
+        return member
+
+    def members(self) -> list[Sandbox]:
+        with self._cond:
+            return list(self._idle)
+
+    def wait_settled(self, timeout: float, *, ready: bool = False) -> bool:
+        """Block until the pool is full and no member is being started (and, with ``ready``,
+        every member has reported ready). For tests, benchmarks and orderly start-up."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            with self._cond:
+                full = len(self._idle) >= self.size and self._spawning == 0
+                if full and (not ready or all(_has_pending_event(m) for m in self._idle)):
+                    return True
+            time.sleep(0.05)
+        return False
+
+    def close(self) -> None:
+        with self._cond:
+            self._closed = True
+            members, self._idle = self._idle, []
+            self._cond.notify_all()
+        for member in members:
+            _destroy(member)
+        if self._thread is not None and self._thread is not threading.current_thread():
+            self._thread.join(timeout=30)
+            self._thread = None
+
+
+def _pending_output(member: Sandbox, limit: int = 4000) -> str:
+    """What a dead member wrote (for the log), without ever blocking."""
+    try:
+        readable, _, _ = select.select([member.stdout_fd], [], [], 0)
+        data = os.read(member.stdout_fd, limit) if readable else b""
+    except (OSError, ValueError):
+        data = b""
+    return data.decode("utf-8", errors="replace").strip()[-limit:]
+
+
+def _destroy(member: Sandbox) -> None:
+    member.finish()
+    shutil.rmtree(member.job_dir, ignore_errors=True)
+
+
+# ------------------------------------------------------------------------------------------
+# the worker process's default pool
+# ------------------------------------------------------------------------------------------
+_DEFAULTS: dict[str, tuple[tuple, WarmPool]] = {}  # backend name -> (configuration, pool)
+_DEFAULT_LOCK = threading.Lock()
+
+
+def pool_size() -> int:
+    return int(os.environ.get("LAB_WARM_POOL", "1"))
+
+
+def get_default_pool(backend: SandboxBackend) -> WarmPool | None:
+    """This process's pool for ``backend`` (created on first use), or None if disabled.
+
+    A changed configuration (pool size, jobs folder, device, slot) replaces the pool.
+    """
+    size = pool_size()
+    key = (size, str(jobs_dir()), default_device(), worker_slot(), id(backend))
+    with _DEFAULT_LOCK:
+        current = _DEFAULTS.get(backend.name)
+        if current is not None and current[0] != key:
+            current[1].close()
+            del _DEFAULTS[backend.name]
+            current = None
+        if size <= 0:
+            return None
+        if current is None:
+            pool = WarmPool(size, backend=backend, jobs_dir=jobs_dir(), device=default_device()).start()
+            _DEFAULTS[backend.name] = (key, pool)
+            return pool
+        return current[1]
+
+
+def prestart_default_pool() -> WarmPool | None:
+    """Call at worker start-up so that even the first job finds a warm sandbox."""
+    from workers.sandbox import select_backend
+
+    return get_default_pool(select_backend())
+
+
+def shutdown_default_pool() -> None:
+    """Close every default pool (worker shutdown; also registered with atexit)."""
+    with _DEFAULT_LOCK:
+        pools = [pool for _, pool in _DEFAULTS.values()]
+        _DEFAULTS.clear()
+    for pool in pools:
+        pool.close()
+
+
+atexit.register(shutdown_default_pool)
