@@ -1,0 +1,65 @@
+"""A learner submits a solution in the browser, watches the learning curve grow, and sees the score."""
+
+from __future__ import annotations
+
+import subprocess
+from collections.abc import Iterator
+
+import pytest
+from django.conf import settings
+from playwright.sync_api import Page, expect
+
+from core.models import Role
+from labs.demo_seed import demo_lab_seed
+from tests.conftest import start_worker, stop_worker
+from tests.e2e.conftest import login
+from tests.factories import PASSWORD, UserFactory
+from workers import control
+
+pytestmark = [pytest.mark.e2e, pytest.mark.worker, pytest.mark.django_db(transaction=True)]
+
+
+@pytest.fixture(scope="module")
+def lab_worker(
+    django_db_setup: None, django_db_blocker: object, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[subprocess.Popen]:
+    control.redis_client(settings.CELERY_BROKER_URL).delete("cpu", "gpu")
+    process = start_worker(queues="cpu,gpu", log_dir=tmp_path_factory.mktemp("lab-worker-e2e"))
+    yield process
+    stop_worker(process)
+
+
+def test_learner_submits_in_the_browser_and_watches_the_run_to_its_score(
+    page: Page, site_worker: subprocess.Popen, lab_worker: subprocess.Popen
+) -> None:
+    lab = demo_lab_seed("two-spirals")
+    learner = UserFactory(role=Role.LEARNER)
+    login(page, learner.username, PASSWORD)
+
+    page.click("text=Labs")
+    page.get_by_test_id("lab-two-spirals").click()
+    expect(page.get_by_test_id("lab-title")).to_have_text(lab.title_en)
+    page.fill("#id_code", lab.reference_solution)
+    page.get_by_test_id("submit-button").click()
+
+    # The run page updates itself: state, a growing curve, then the score against the threshold.
+    expect(page.get_by_test_id("run-state")).to_have_attribute("data-state", "running", timeout=120_000)
+    expect(page.get_by_test_id("curve-empty")).to_be_hidden(timeout=60_000)
+    points_seen = page.evaluate("() => Chart.getChart('curve').data.datasets[0].data.length")
+    expect(page.get_by_test_id("run-state")).to_have_attribute("data-state", "succeeded", timeout=120_000)
+    points_at_end = page.evaluate("() => Chart.getChart('curve').data.datasets[0].data.length")
+    assert points_at_end > points_seen >= 1
+    expect(page.get_by_test_id("run-verdict")).to_have_text("passed")
+    assert float(page.get_by_test_id("run-score").inner_text()) >= lab.threshold
+    expect(page.get_by_test_id("rerun-button")).to_be_visible()
+
+
+def test_a_syntax_error_is_shown_in_the_browser_and_nothing_runs(page: Page) -> None:
+    lab = demo_lab_seed("linear-regression")
+    learner = UserFactory(role=Role.LEARNER)
+    login(page, learner.username, PASSWORD)
+    page.goto(lab.get_absolute_url())
+    page.fill("#id_code", "def train(data, run)\n    return None\n")
+    page.get_by_test_id("submit-button").click()
+    expect(page.get_by_test_id("submit-errors")).to_contain_text("Line 1")
+    expect(page.locator("#id_code")).to_have_value("def train(data, run)\n    return None\n")
