@@ -20,6 +20,7 @@ from django.db import transaction
 from django.db.models import F, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from core.celery import app as celery_app
 from core.models import User
@@ -54,14 +55,14 @@ def submission_create(
 ) -> Run:
     """Validate, store and queue a learner's solution. Raises SubmissionRejected, queuing nothing."""
     if not lab.published or lab.dataset_id is None:
-        raise SubmissionRejected(["This lab is not open for submissions."])
+        raise SubmissionRejected([_("This lab is not open for submissions.")])
     if upload is not None:
         kind = kind_of(upload.name or "")
         raw = upload.read(10 * 1024 * 1024 + 1)
     elif code is not None:
         kind, raw = "py", code.encode("utf-8", errors="surrogatepass")
     else:
-        raise SubmissionRejected(["Send the code or upload a file."])
+        raise SubmissionRejected([_("Send the code or upload a file.")])
     prepared = prepare_code(raw, kind)
     resolved = resolve_params(lab, params)
     with transaction.atomic():

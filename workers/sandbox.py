@@ -22,7 +22,10 @@ writable). Per run:
   runs or site settings;
 - ``--clearenv``: only HOME, PATH, locale, TMPDIR and thread counts are set;
 - ``--die-with-parent``, ``--new-session``, ``--as-pid-1`` (the harness is the namespace's init:
-  when it exits, everything else in there dies); ``--disable-userns`` (no nested namespaces).
+  when it exits, everything else in there dies); ``--disable-userns`` (no nested namespaces);
+- a warm member (``workers.warm``) waits at nice 10 so that warming it never slows the job
+  running next to it; its priority is restored when it takes a job (needs CAP_SYS_NICE; without
+  it members are simply not niced).
 
 Development backend, ``dev-fallback (no isolation)``: for laptops without bwrap or root. The
 harness runs as a plain subprocess in its own session with RLIMIT_AS (memory, MemoryError),

@@ -13,14 +13,39 @@ import socket
 from typing import Any
 
 from celery import Task, shared_task
+from celery.signals import celeryd_init, worker_process_init, worker_process_shutdown
 
 from workers import control
 from workers.jobspec import JobSpec, JobSpecError
 from workers.runner import execute_job
+from workers.warm import prestart_default_pool, shutdown_default_pool
 
 EVENT_TASK = "labs.tasks.run_event"
 # The runner enforces each lab's own wall limit; Celery's limit is only a backstop.
 HARD_LIMIT_SECONDS = int(os.environ.get("LAB_MAX_WALL_SECONDS", "3600")) + 600
+
+
+LAB_QUEUES = {"cpu", "gpu"}
+
+
+@celeryd_init.connect
+def _remember_queues(sender: str, instance: object, conf: object, options: dict, **kwargs: object) -> None:
+    # Runs in the worker's main process before its pool forks: the pool processes inherit this.
+    queues = options.get("queues") or []
+    names = set(queues.split(",") if isinstance(queues, str) else queues)
+    os.environ["LAB_WORKER"] = "1" if names & LAB_QUEUES else "0"
+
+
+@worker_process_init.connect
+def _warm_up(**kwargs: object) -> None:
+    """A lab worker's pool process starts its warm sandbox now, so even the first job is warm."""
+    if os.environ.get("LAB_WORKER") == "1":
+        prestart_default_pool()
+
+
+@worker_process_shutdown.connect
+def _cool_down(**kwargs: object) -> None:
+    shutdown_default_pool()
 
 
 def _has_cuda() -> bool:

@@ -55,3 +55,11 @@ def test_openapi_schema_and_offline_docs(api: APIClient) -> None:
     docs = api.get("/api/docs/").content.decode()
     assert "swagger-ui" in docs
     assert "cdn." not in docs  # vendored (drf-spectacular-sidecar), works offline
+
+
+@pytest.mark.django_db
+def test_openapi_schema_generates_without_warnings(tmp_path: object) -> None:
+    from django.core.management import call_command
+
+    call_command("spectacular", "--validate", "--fail-on-warn", "--file", str(tmp_path / "schema.yml"))
+    assert "/api/v1/labs/{slug}/submissions/" in (tmp_path / "schema.yml").read_text()
