@@ -37,46 +37,6 @@ def bare_run_seconds() -> float:
     return time.perf_counter() - started
 
 
-def _start_worker(queues: str, name: str, env: dict[str, str], log_dir: Path) -> subprocess.Popen:
-    log = open(log_dir / f"{name}.log", "w")  # noqa: SIM115 - open for the worker's lifetime
-    return subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "celery",
-            "-A",
-            "core",
-            "worker",
-            "-Q",
-            queues,
-            "-n",
-            f"{name}@%h",
-            "-c",
-            "1",
-            "--loglevel",
-            "WARNING",
-            "--without-gossip",
-            "--without-mingle",
-        ],
-        cwd=REPO,
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-
-
-def _wait_for_workers(names: list[str], timeout: float = 120) -> None:
-    from core.celery import app
-
-    host = os.uname().nodename
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        replies = app.control.ping(destination=[f"{n}@{host}" for n in names], timeout=0.5)
-        if len(replies) == len(names):
-            return
-    raise SystemExit(f"workers {names} did not start within {timeout}s")
-
-
 def platform_runs(var_dir: Path) -> list[tuple[float, float]]:
     """(submit → score seconds, submit → claimed ms) for each of REPEATS sequential runs."""
     import django
@@ -85,7 +45,7 @@ def platform_runs(var_dir: Path) -> list[tuple[float, float]]:
     django.setup()
     from django.conf import settings
 
-    from core import embedded_broker
+    from core import embedded_broker, worker_processes
     from core.services import user_create
     from labs import services
     from labs.demo_seed import demo_lab_seed
@@ -99,13 +59,11 @@ def platform_runs(var_dir: Path) -> list[tuple[float, float]]:
     lab.submissions_per_day = 1000
     lab.save()
     learner = user_create(username=f"bench-{os.getpid()}", password=os.urandom(12).hex(), role="learner")
-    env = {**os.environ}
     workers = [
-        _start_worker("default", "bench-site", env, var_dir),
-        _start_worker("cpu,gpu", "bench-lab", env, var_dir),
+        worker_processes.start_worker(queues=queues, log_dir=var_dir, env={**os.environ})
+        for queues in ("default", "cpu,gpu")
     ]
     try:
-        _wait_for_workers(["bench-site", "bench-lab"])
         code = SOLUTION.read_text()
         results = []
         for index in range(REPEATS + 1):  # the first run warms caches and is not counted
@@ -130,9 +88,7 @@ def platform_runs(var_dir: Path) -> list[tuple[float, float]]:
         return results
     finally:
         for worker in workers:
-            worker.terminate()
-        for worker in workers:
-            worker.wait(timeout=30)
+            worker_processes.stop_worker(worker)
         if broker is not None:
             broker.terminate()
 

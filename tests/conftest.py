@@ -4,9 +4,6 @@ from __future__ import annotations
 
 import os
 import subprocess
-import sys
-import time
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
@@ -16,12 +13,13 @@ from django.conf import settings
 from django.core.cache import cache
 from django.db import connection
 
-from core import embedded_broker
+from core import embedded_broker, worker_processes
 from core.celery import app as celery_app
 from core.models import Role, User
 from tests.factories import UserFactory
+from workers import control
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = worker_processes.REPO
 
 
 @pytest.fixture(autouse=True)
@@ -76,64 +74,16 @@ def test_database_url() -> str:
 test_database_url.__test__ = False  # a helper, not a test
 
 
-def start_worker(*, queues: str, log_dir: Path, extra_env: dict[str, str] | None = None) -> subprocess.Popen:
-    """Start ``celery worker`` as a separate process on the test database and broker."""
-    name = f"test-{queues.replace(',', '-')}-{uuid.uuid4().hex[:6]}@%h"
+def start_worker(*, queues: str, log_dir: Path) -> subprocess.Popen:
+    """A real worker process on the test database and broker."""
     env = {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "core.settings_test",
         "DATABASE_URL": test_database_url(),
         "CELERY_BROKER_URL": settings.CELERY_BROKER_URL,
         "CELERY_RESULT_BACKEND": settings.CELERY_RESULT_BACKEND,
-        **(extra_env or {}),
     }
-    log = open(log_dir / f"{queues.replace(',', '-')}.log", "w")  # noqa: SIM115 - lives as long as the worker
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "celery",
-            "-A",
-            "core",
-            "worker",
-            "-Q",
-            queues,
-            "-n",
-            name,
-            "-c",
-            "1",
-            "--loglevel",
-            "INFO",
-            "--without-gossip",
-            "--without-mingle",
-        ],
-        cwd=REPO,
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    _wait_for_worker(process, name.replace("%h", os.uname().nodename), log.name)
-    return process
-
-
-def _wait_for_worker(process: subprocess.Popen, name: str, log_path: str, timeout: float = 90) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"worker exited with {process.returncode}:\n{Path(log_path).read_text()[-3000:]}")
-        if celery_app.control.ping(destination=[name], timeout=0.5):
-            return
-    process.kill()
-    raise RuntimeError(f"worker {name} did not answer within {timeout}s:\n{Path(log_path).read_text()[-3000:]}")
-
-
-def stop_worker(process: subprocess.Popen) -> None:
-    process.terminate()
-    try:
-        process.wait(timeout=30)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait()
+    return worker_processes.start_worker(queues=queues, log_dir=log_dir, env=env)
 
 
 @pytest.fixture(scope="session")
@@ -143,4 +93,15 @@ def site_worker(
     """A real worker process consuming the ``default`` queue, on the test database."""
     process = start_worker(queues="default", log_dir=tmp_path_factory.mktemp("workers"))
     yield process
-    stop_worker(process)
+    worker_processes.stop_worker(process)
+
+
+@pytest.fixture(scope="module")
+def lab_worker(
+    django_db_setup: None, django_db_blocker: object, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[subprocess.Popen]:
+    """A real lab worker (queues cpu and gpu, sandbox and warm pool), for one test module."""
+    control.redis_client(settings.CELERY_BROKER_URL).delete("cpu", "gpu")  # jobs of rolled-back runs
+    process = start_worker(queues="cpu,gpu", log_dir=tmp_path_factory.mktemp("lab-worker"))
+    yield process
+    worker_processes.stop_worker(process)

@@ -89,8 +89,14 @@ def worker_slot() -> int:
 
 
 def cpu_threads() -> int:
+    """Torch/OpenMP threads per job: half the CPUs by default.
+
+    The other half is left for the replacement warm sandbox, which imports torch while the
+    job trains, and for the site's processes. OpenMP threads degrade badly when preempted:
+    on 2 cores, digits-mlp took 5.7 s with 2 threads and 1.5 s with 1 (bench.lab_overhead).
+    """
     configured = os.environ.get("LAB_CPU_THREADS")
-    return int(configured) if configured else max(1, len(os.sched_getaffinity(0)))
+    return int(configured) if configured else max(1, len(os.sched_getaffinity(0)) // 2)
 
 
 def python_command() -> str:

@@ -3,30 +3,16 @@
 from __future__ import annotations
 
 import subprocess
-from collections.abc import Iterator
 
 import pytest
-from django.conf import settings
 from playwright.sync_api import Page, expect
 
 from core.models import Role
 from labs.demo_seed import demo_lab_seed
-from tests.conftest import start_worker, stop_worker
 from tests.e2e.conftest import login
 from tests.factories import PASSWORD, UserFactory
-from workers import control
 
 pytestmark = [pytest.mark.e2e, pytest.mark.worker, pytest.mark.django_db(transaction=True)]
-
-
-@pytest.fixture(scope="module")
-def lab_worker(
-    django_db_setup: None, django_db_blocker: object, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[subprocess.Popen]:
-    control.redis_client(settings.CELERY_BROKER_URL).delete("cpu", "gpu")
-    process = start_worker(queues="cpu,gpu", log_dir=tmp_path_factory.mktemp("lab-worker-e2e"))
-    yield process
-    stop_worker(process)
 
 
 def test_learner_submits_in_the_browser_and_watches_the_run_to_its_score(

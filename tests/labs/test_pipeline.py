@@ -7,32 +7,18 @@ import os
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from django.conf import settings
 
 from core.models import User
 from labs import services
 from labs.demo import DEMO_LAB_SLUGS
 from labs.demo_seed import demo_lab_seed
 from labs.models import Run, RunState
-from tests.conftest import REPO, start_worker, stop_worker, test_database_url
-from workers import control
+from tests.conftest import REPO, test_database_url
 
 pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
-
-
-@pytest.fixture(scope="module")
-def lab_worker(
-    django_db_setup: None, django_db_blocker: object, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[subprocess.Popen]:
-    broker = control.redis_client(settings.CELERY_BROKER_URL)
-    broker.delete("cpu", "gpu")  # job messages left by earlier tests whose runs were rolled back
-    process = start_worker(queues="cpu,gpu", log_dir=tmp_path_factory.mktemp("lab-worker"))
-    yield process
-    stop_worker(process)
 
 
 def wait_until_final(run: Run, timeout: float = 240) -> Run:
