@@ -15,6 +15,7 @@ from core import selectors, services
 from core.forms import ProfileForm
 from core.models import Role
 from core.roles import primary_role
+from labs import selectors as labs_selectors
 
 
 def home(request: HttpRequest) -> HttpResponse:
@@ -22,7 +23,10 @@ def home(request: HttpRequest) -> HttpResponse:
     if role is None:
         return render(request, "core/landing.html")
     context: dict[str, object] = {}
+    if role == Role.LEARNER:
+        context["recent_runs"] = labs_selectors.runs_of(learner=request.user).order_by("-queued_at")[:5]
     if role == Role.ADMIN:
+        context["runs_by_state"] = labs_selectors.run_counts_by_state()
         context["users_per_role"] = selectors.users_per_role()
         _, context["health"] = selectors.health_report()
     return render(request, f"core/home_{role}.html", context)

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import QuerySet
+from django.db.models import Count, QuerySet
 
 from core.models import User
 from labs.models import Lab, Run, RunState
@@ -11,6 +11,11 @@ from labs.validation import runs_counted_today
 
 def labs_published() -> QuerySet[Lab]:
     return Lab.objects.filter(published=True, dataset__isnull=False).select_related("dataset")
+
+
+def run_counts_by_state() -> dict[str, int]:
+    counts = dict(Run.objects.values_list("state").annotate(n=Count("id")).order_by())
+    return {label: counts.get(state, 0) for state, label in RunState.choices}
 
 
 def runs_of(*, learner: User, lab: Lab | None = None) -> QuerySet[Run]:

@@ -4,7 +4,11 @@ from django.test import Client
 
 from core.models import Role, User
 from core.roles import primary_role
+from labs import services
+from labs.demo_seed import demo_lab_seed
+from labs.models import Run
 from tests.factories import PASSWORD, UserFactory
+from tests.labs.conftest import VALID_CODE
 
 
 @pytest.mark.django_db
@@ -65,3 +69,13 @@ def test_only_administrators_reach_django_admin(client: Client) -> None:
     assert client.get("/admin/").status_code == 302  # sent to the admin login
     client.force_login(admin)
     assert client.get("/admin/").status_code == 200
+
+
+@pytest.mark.django_db
+def test_learner_home_lists_their_recent_runs(client: Client) -> None:
+    learner = UserFactory(role=Role.LEARNER)
+    client.force_login(learner)
+    assert "You have not submitted a lab solution yet." in client.get("/").content.decode()
+    services.submission_create(learner=learner, lab=demo_lab_seed("linear-regression"), source="web", code=VALID_CODE)
+    html = client.get("/").content.decode()
+    assert f'href="{Run.objects.get().get_absolute_url()}"' in html
