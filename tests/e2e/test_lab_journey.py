@@ -8,6 +8,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from core.models import Role
+from labs import services
 from labs.demo_seed import demo_lab_seed
 from tests.e2e.conftest import login
 from tests.factories import PASSWORD, UserFactory
@@ -49,3 +50,16 @@ def test_a_syntax_error_is_shown_in_the_browser_and_nothing_runs(page: Page) -> 
     page.get_by_test_id("submit-button").click()
     expect(page.get_by_test_id("submit-errors")).to_contain_text("Line 1")
     expect(page.locator("#id_code")).to_have_value("def train(data, run)\n    return None\n")
+
+
+@pytest.mark.parametrize("language", ["en", "zh-hans"])
+def test_lab_and_run_pages_fit_a_phone_screen(page: Page, language: str) -> None:
+    lab = demo_lab_seed("digits-mlp")
+    learner = UserFactory(role=Role.LEARNER, preferred_language=language)
+    page.set_viewport_size({"width": 375, "height": 740})
+    login(page, learner.username, PASSWORD)
+    run = services.submission_create(learner=learner, lab=lab, source="web", code=lab.starter_code)
+    for url in (lab.get_absolute_url(), run.get_absolute_url(), "/labs/", "/labs/submissions/"):
+        page.goto(url)
+        overflow = page.evaluate("() => document.documentElement.scrollWidth - window.innerWidth")
+        assert overflow <= 0, f"{url} is {overflow}px wider than a phone screen"
