@@ -158,25 +158,43 @@ def _prepare_jobs_root() -> Path:
 
 def _start_sandbox(spec: JobSpec, backend: SandboxBackend, job_dir: Path, dataset: Path) -> tuple[Sandbox, bool]:
     """A warm sandbox from the pool when one fits, else a freshly started one."""
-    pool = warm.get_default_pool(backend)
-    sandbox = pool.acquire(spec.limits, spec.device) if pool is not None else None
+    sandbox = _take_warm_sandbox(spec, backend, job_dir, dataset)
     if sandbox is not None:
-        try:
-            _force_rmtree(job_dir)
-            sandbox.rename_job_dir(job_dir)
-            _write_job_files(job_dir, spec, dataset)
-            sandbox.apply_limits(spec.limits)
-            return sandbox, True
-        except (OSError, CgroupError) as exc:
-            # e.g. the warm process already uses more memory than this job may: start fresh.
-            logger.warning("warm sandbox unusable for run %s (%s); starting a fresh one", spec.run_id, exc)
-            sandbox.finish()
-            _force_rmtree(sandbox.job_dir)
+        return sandbox, True
+    return _start_fresh_sandbox(spec, backend, job_dir, dataset), False
+
+
+def _take_warm_sandbox(spec: JobSpec, backend: SandboxBackend, job_dir: Path, dataset: Path) -> Sandbox | None:
+    pool = warm.get_default_pool(backend)
+    # A member still importing torch is worth waiting for: the rest of its start-up is shorter
+    # than a fresh sandbox's, and the pool hands out only members that reported ready.
+    sandbox = pool.acquire(spec.limits, spec.device, wait=startup_timeout()) if pool is not None else None
+    if sandbox is None:
+        return None
+    try:
+        _force_rmtree(job_dir)
+        sandbox.rename_job_dir(job_dir)
+        _write_job_files(job_dir, spec, dataset)
+        sandbox.apply_limits(spec.limits)
+        return sandbox
+    except (OSError, CgroupError) as exc:
+        # e.g. the warm process already uses more memory than this job may: start fresh.
+        logger.warning("warm sandbox unusable for run %s (%s); starting a fresh one", spec.run_id, exc)
+        _discard(sandbox)
+        return None
+
+
+def _start_fresh_sandbox(spec: JobSpec, backend: SandboxBackend, job_dir: Path, dataset: Path) -> Sandbox:
     _force_rmtree(job_dir)
     job_dir.mkdir()
     _write_job_files(job_dir, spec, dataset)
     label = f"run{spec.run_id}-{uuid.uuid4().hex[:8]}"
-    return backend.start(job_dir=job_dir, limits=spec.limits, device=spec.device, label=label), False
+    return backend.start(job_dir=job_dir, limits=spec.limits, device=spec.device, label=label)
+
+
+def _discard(sandbox: Sandbox) -> None:
+    sandbox.finish()
+    _force_rmtree(sandbox.job_dir)
 
 
 # ------------------------------------------------------------------------------------------
@@ -295,6 +313,19 @@ def _watch(
         selector.close()
     watch.batcher.flush()
     return watch
+
+
+def _warm_sandbox_failed_before_the_job(watch: _Watch) -> bool:
+    """The sandbox ended on its own before the learner's code started, and not because of the job.
+
+    A warm member can die after it was handed out (killed, out of memory while narrowed, a
+    broken start-up): a fresh sandbox then runs the job. Not retried: a run the supervisor
+    stopped (cancel, time), and a failure the harness reported after "go" (it came from the
+    job's own files, e.g. no CUDA on this worker, and would repeat).
+    """
+    if watch.kill_reason is not None or watch.user_code_started:
+        return False
+    return not (watch.go_sent and watch.platform_failure)
 
 
 def _on_output(watch: _Watch, sandbox: Sandbox, data: bytes) -> None:
@@ -469,6 +500,19 @@ def execute_job(
         sandbox, warm_start = _start_sandbox(spec, backend, job_dir, dataset)
         watch = _watch(sandbox, spec, on_progress, should_cancel)
         facts = sandbox.finish()
+        if warm_start and _warm_sandbox_failed_before_the_job(watch):
+            # The pool's hiccup, not the learner's: run the job again in a fresh sandbox.
+            logger.warning(
+                "the warm sandbox of run %s ended (status %s) before the job started; starting a fresh one. %s",
+                spec.run_id,
+                facts.exit_code,
+                " ".join("".join(watch.notes).split())[-500:],
+            )
+            _discard(sandbox)
+            sandbox, warm_start = None, False
+            sandbox = _start_fresh_sandbox(spec, backend, job_dir, dataset)
+            watch = _watch(sandbox, spec, on_progress, should_cancel)
+            facts = sandbox.finish()
         predictions, problem = read_predictions(sandbox.job_dir, test_rows)
         state, reason = decide(watch, facts, predictions is not None, problem)
         if watch.torch_version:

@@ -4,10 +4,12 @@
 process needs ~4.5 s before the learner's first line runs. Each pool member is the harness
 already running *inside its own bubblewrap sandbox* (own uid, cgroup, namespaces, job folder
 bind-mounted at ``/job``), with torch imported and its lazy parts loaded, blocked on stdin.
-When a job arrives the supervisor renames the member's folder to the job's name, writes the
-job files into it, tightens the cgroup and rlimits to the job's limits and sends "go". The
-member runs exactly that one job and is destroyed; the pool's thread starts a replacement in
-the background.
+When a job arrives the supervisor takes a member that has reported "ready" (waiting for one
+that is still starting rather than starting a fresh sandbox), renames the member's folder to
+the job's name, writes the job files into it, tightens the cgroup and rlimits to the job's
+limits and sends "go". The member runs exactly that one job and is destroyed; the pool's
+thread starts a replacement in the background. Only a ready member may be renamed: until
+bwrap has bind-mounted the folder, the member's launcher looks it up by its path.
 
 Why not the design's forking parent (one pre-warmed process forking a child per job)?
 - Fork-per-job shares one long-lived parent between learners: everything in its memory is
@@ -31,12 +33,15 @@ are prepared for (default ``cuda`` when ``/dev/nvidia0`` exists, else ``cpu``).
 
 from __future__ import annotations
 
+import array
 import atexit
+import fcntl
 import glob
 import logging
 import os
 import select
 import shutil
+import termios
 import threading
 import time
 import uuid
@@ -49,6 +54,7 @@ from workers.sandbox import Sandbox, SandboxBackend, jobs_dir, worker_slot
 logger = logging.getLogger(__name__)
 
 RESPAWN_BACKOFF_S = 5.0
+READY_POLL_S = 0.02  # how often ``acquire`` looks again while it waits for a member to be ready
 
 
 def _total_memory_mb() -> int:
@@ -77,6 +83,13 @@ _SWEPT: set[str] = set()
 _SWEPT_LOCK = threading.Lock()
 
 
+def _owner_cgroup_name(folder_name: str) -> str | None:
+    """``warm-s<slot>-n<ns>-p<pid>-<hex>`` -> ``slot<slot>-n<ns>-p<pid>-<hex>``, the cgroup naming."""
+    if not folder_name.startswith("warm-s"):
+        return None
+    return "slot" + folder_name.removeprefix("warm-s")
+
+
 def _sweep_stale_folders_once(jobs_dir: Path) -> None:
     """Remove warm folders whose worker process died (once per process and jobs folder)."""
     with _SWEPT_LOCK:
@@ -84,9 +97,10 @@ def _sweep_stale_folders_once(jobs_dir: Path) -> None:
             return
         _SWEPT.add(str(jobs_dir))
     for folder in jobs_dir.glob("warm-s*"):
-        # warm-s<slot>-n<ns>-p<pid>-<hex>: the same owner test as for the cgroups.
-        _, _, rest = folder.name.partition("-")
-        if not owner_alive(f"slot0-{rest}"):
+        # The same owner test as for the cgroups: only folders of a dead worker process of
+        # this pid namespace go; anything else (a live worker's, another container's) stays.
+        name = _owner_cgroup_name(folder.name)
+        if name is not None and not owner_alive(name):
             shutil.rmtree(folder, ignore_errors=True)
 
 
@@ -99,16 +113,29 @@ def _fits(limits: Limits, maximum: Limits) -> bool:
 
 
 def _has_pending_event(sandbox: Sandbox) -> bool:
-    """True when the member has written its "ready" event (without consuming it)."""
+    """True when the member has written its first event ("ready") and it waits unread.
+
+    Bytes in the pipe, not mere readability: the events pipe of a sandbox that died during
+    start-up is readable too (end of file) with nothing in it. Counting them (FIONREAD)
+    consumes nothing; the supervisor reads the event itself.
+    """
+    pending = array.array("i", [0])
     try:
-        readable, _, _ = select.select([sandbox.events_fd], [], [], 0)
+        fcntl.ioctl(sandbox.events_fd, termios.FIONREAD, pending)
     except (OSError, ValueError):
         return False
-    return bool(readable)
+    return pending[0] > 0
 
 
 class WarmPool:
-    """Keeps ``size`` idle warm sandboxes; each is handed out once, then replaced."""
+    """Keeps ``size`` idle warm sandboxes; each is handed out once, then replaced.
+
+    A member is handed out only once it has reported "ready": from then on its harness runs
+    inside bwrap, which has bind-mounted the member's folder at ``/job``, so the supervisor
+    may rename that folder. Before that, the member's launcher and bwrap still look the folder
+    up *by its path*; renaming it then makes the sandbox fail to start (``FileNotFoundError``,
+    exit status 125).
+    """
 
     def __init__(
         self,
@@ -130,6 +157,10 @@ class WarmPool:
         self._closed = False
         self._spawning = 0
         self._thread: threading.Thread | None = None
+        # Failures (a member that could not start, or died while idle) pause the refilling
+        # for RESPAWN_BACKOFF_S, and make a waiting ``acquire`` give up at once.
+        self._setbacks = 0
+        self._backoff_until = 0.0
         self.started_members = 0
 
     def start(self) -> WarmPool:
@@ -144,10 +175,15 @@ class WarmPool:
     def _keep_filled(self) -> None:
         while True:
             with self._cond:
-                self._drop_dead_members()
-                while not self._closed and len(self._idle) >= self.size:
-                    self._cond.wait(timeout=1.0)
+                while not self._closed:
                     self._drop_dead_members()
+                    now = time.monotonic()
+                    if now < self._backoff_until:
+                        self._cond.wait(timeout=min(1.0, self._backoff_until - now))
+                    elif len(self._idle) < self.size:
+                        break
+                    else:
+                        self._cond.wait(timeout=1.0)
                 if self._closed:
                     return
                 self._spawning += 1
@@ -157,7 +193,7 @@ class WarmPool:
                 logger.exception("could not start a warm sandbox; retrying in %.0f s", RESPAWN_BACKOFF_S)
                 with self._cond:
                     self._spawning -= 1
-                    self._cond.wait(timeout=RESPAWN_BACKOFF_S)
+                    self._setback()
                 continue
             with self._cond:
                 self._spawning -= 1
@@ -167,15 +203,24 @@ class WarmPool:
                 self._idle.append(member)
                 self._cond.notify_all()
 
+    def _setback(self) -> None:
+        """Called with the lock held."""
+        self._setbacks += 1
+        self._backoff_until = time.monotonic() + RESPAWN_BACKOFF_S
+        self._cond.notify_all()
+
     def _drop_dead_members(self) -> None:
+        """Called with the lock held."""
         for member in [m for m in self._idle if m.poll() is not None]:
             logger.warning(
-                "a warm sandbox exited while idle (status %s); replacing it. Its output: %s",
+                "a warm sandbox exited while idle (status %s); replacing it in %.0f s. Its output: %s",
                 member.poll(),
+                RESPAWN_BACKOFF_S,
                 _pending_output(member),
             )
             self._idle.remove(member)
             _destroy(member)
+            self._setback()
 
     def _start_member(self) -> Sandbox:
         job_dir = self.jobs_dir / f"{self.prefix}{uuid.uuid4().hex[:12]}"
@@ -194,19 +239,41 @@ class WarmPool:
         self.started_members += 1
         return member
 
-    def acquire(self, limits: Limits, device: str) -> Sandbox | None:
-        """An idle member for a job with these limits (preferring a ready one), or None."""
+    def _member_coming(self) -> bool:
+        """Called with the lock held: whether a member may become ready without a new failure."""
+        if any(m.poll() is None for m in self._idle) or self._spawning:
+            return True
+        refilling = self._thread is not None and self._thread.is_alive()
+        return refilling and len(self._idle) < self.size and time.monotonic() >= self._backoff_until
+
+    def acquire(self, limits: Limits, device: str, *, wait: float = 0.0) -> Sandbox | None:
+        """A ready idle member for a job with these limits, or None (start a fresh sandbox).
+
+        ``wait``: seconds to wait for a member that is still starting (or about to be started)
+        to report ready; the rest of its start-up is shorter than a fresh sandbox's whole
+        one. The wait ends early, with None, when the pool closes or a member fails.
+        Never hands out a member that has not reported ready (see the class docstring).
+        """
         if device != self.device or not _fits(limits, self.max_limits):
             return None
+        deadline = time.monotonic() + wait
         with self._cond:
-            alive = [m for m in self._idle if m.poll() is None]
-            if not alive:
-                return None
-            ready = [m for m in alive if _has_pending_event(m)]
-            member = (ready or alive)[0]
-            self._idle.remove(member)
-            self._cond.notify_all()  # start the replacement now
-        return member
+            setbacks = self._setbacks
+            while not self._closed:
+                self._drop_dead_members()
+                ready = [m for m in self._idle if _has_pending_event(m)]
+                if ready:
+                    member = ready[0]  # the oldest
+                    self._idle.remove(member)
+                    self._cond.notify_all()  # start the replacement now
+                    return member
+                if self._setbacks != setbacks:
+                    return None  # a member failed meanwhile: do not keep the job waiting on the pool
+                remaining = deadline - time.monotonic()
+                if remaining <= 0 or not self._member_coming():
+                    return None
+                self._cond.wait(timeout=min(remaining, READY_POLL_S))
+        return None
 
     def members(self) -> list[Sandbox]:
         with self._cond:

@@ -10,6 +10,8 @@ from __future__ import annotations
 import json
 import os
 import sys
+import time
+import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -27,8 +29,9 @@ from tests.workers.conftest import (
     sandbox_uids,
 )
 from workers import warm
+from workers.cgroups import owner_tag
 from workers.runner import execute_job
-from workers.sandbox import BWRAP_NAME, select_backend
+from workers.sandbox import BWRAP_NAME, Sandbox, select_backend
 
 pytestmark = needs_bwrap
 REPO = Path(workers.__file__).resolve().parent.parent
@@ -76,7 +79,7 @@ def test_training_run_succeeds_with_predictions_metrics_and_output(
 ) -> None:
     outcome = run_lab(GOOD_CODE)
     result = outcome.result
-    assert result.state == "succeeded", result.log_tail
+    assert result.state == "succeeded", (result.reason, result.log_tail)
     assert result.reason is None
     assert len(result.predictions) == TEST_ROWS
     accuracy = np.mean(np.array(result.predictions) == true_test_labels(dataset.url))
@@ -340,6 +343,73 @@ def test_planted_symlink_is_not_followed_by_the_supervisor(run_lab: Callable[...
     result = run_lab(code).result
     assert result.state == "failed" and result.predictions is None
     assert result.reason.startswith("error: the predictions file cannot be read")
+
+
+QUICK_CODE = "import torch\ndef train(data, run):\n    return torch.nn.Linear(4, 1)\n\n"
+QUICK_CODE += "def predict(model, x):\n    return model(x)\n"  # shape (n, 1) is accepted
+
+
+def test_job_arriving_while_the_warm_sandbox_starts_gets_it_once_ready(
+    run_lab: Callable[..., Outcome], lab_dirs: dict[str, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The race behind "sandbox launcher: FileNotFoundError ... (status 125)": a job took a member
+    whose launcher had not yet bind-mounted its folder, and renamed that folder under it."""
+    pool = warm.WarmPool(1, backend=select_backend(), jobs_dir=lab_dirs["jobs"]).start()
+    monkeypatch.setattr(warm, "get_default_pool", lambda _backend: pool)
+    try:
+        deadline = time.monotonic() + 30
+        while not pool.members():  # spawned, its launcher still starting: the race window
+            assert time.monotonic() < deadline
+            time.sleep(0.002)
+        outcome = run_lab(QUICK_CODE)
+    finally:
+        pool.close()
+    result = outcome.result
+    assert result.state == "succeeded", (result.reason, result.log_tail)
+    assert result.warm_start  # waited for the member instead of failing or starting a fresh one
+    monkeypatch.undo()  # the session's pool again
+    assert_nothing_left_behind()
+
+
+class _HandsOut:
+    """A pool stand-in that hands out one given member, whatever state it is in."""
+
+    def __init__(self, member: Sandbox) -> None:
+        self.member: Sandbox | None = member
+
+    def acquire(self, limits: object, device: str, *, wait: float = 0.0) -> Sandbox | None:
+        member, self.member = self.member, None
+        return member
+
+
+@pytest.mark.parametrize("dies", ["during start-up", "after ready"])
+def test_warm_sandbox_that_dies_before_its_job_is_replaced_by_a_fresh_one(
+    dies: str, run_lab: Callable[..., Outcome], lab_dirs: dict[str, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A platform hiccup never becomes the learner's failure: the job runs in a fresh sandbox."""
+    backend = select_backend()
+    folder = lab_dirs["jobs"] / f"warm-s13-{owner_tag()}-{uuid.uuid4().hex[:12]}"
+    folder.mkdir()
+    member = backend.start(
+        job_dir=folder, limits=warm.default_max_limits(), device="cpu", label=f"warm-{folder.name[-12:]}"
+    )
+    if dies == "during start-up":
+        member.popen.kill()  # its launcher dies before the sandbox exists (as on status 125)
+    else:
+        deadline = time.monotonic() + 120
+        while not warm._has_pending_event(member):
+            assert member.poll() is None and time.monotonic() < deadline
+            time.sleep(0.05)
+        member.kill()
+    monkeypatch.setattr(warm, "get_default_pool", lambda _backend: _HandsOut(member))
+    outcome = run_lab(QUICK_CODE)
+    result = outcome.result
+    assert result.state == "succeeded", (result.reason, result.log_tail)
+    assert not result.warm_start and len(result.predictions) == TEST_ROWS
+    assert result.log_tail == ""  # nothing of the dead member's start-up reaches the learner
+    assert not folder.exists()
+    monkeypatch.undo()  # the session's pool again
+    assert_nothing_left_behind()
 
 
 def test_fresh_sandbox_without_pool(run_lab: Callable[..., Outcome], monkeypatch: pytest.MonkeyPatch) -> None:
