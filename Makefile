@@ -6,7 +6,7 @@ RUN_DEPS := $(VENV)/.run-deps
 DEV_DEPS := $(VENV)/.dev-deps
 PIP := $(PY) -m pip install --quiet --disable-pip-version-check
 
-.PHONY: run test lint format bench system-deps messages clean
+.PHONY: run test lint format bench system-deps messages assets clean
 
 run: $(RUN_DEPS)
 	$(PY) manage.py run_platform
@@ -29,6 +29,10 @@ bench: $(DEV_DEPS) system-deps
 # Recompile translations after editing locale/*/LC_MESSAGES/django.po (the .mo files are committed).
 messages: $(DEV_DEPS)
 	$(PY) manage.py compilemessages --ignore=.venv
+
+# Rewrite static/css/pygments.css (committed) after changing Pygments or core.markdown.PYGMENTS_STYLE.
+assets: $(RUN_DEPS)
+	$(PY) -c "from core.markdown import pygments_css; print(pygments_css(), end='')" > static/css/pygments.css
 
 system-deps:
 	@scripts/system-deps.sh

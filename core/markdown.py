@@ -1,15 +1,66 @@
-"""Markdown for author content (lab and lesson text), sanitised so it cannot inject script."""
+"""Markdown for author content (lab descriptions, course summaries, lessons).
+
+CommonMark and tables through markdown-it-py; ``$…$`` and ``$$…$$`` become math elements that the
+vendored KaTeX typesets in the browser (``static/js/math.js``); fenced code is highlighted by Pygments
+on the server. Raw HTML is off and the result goes through nh3, so author content cannot inject script.
+"""
 
 from __future__ import annotations
+
+import html
 
 import nh3
 from django.utils.safestring import SafeString, mark_safe
 from markdown_it import MarkdownIt
+from mdit_py_plugins.dollarmath import dollarmath_plugin
+from pygments import highlight
+from pygments.formatters import HtmlFormatter
+from pygments.lexers import get_lexer_by_name
+from pygments.util import ClassNotFound
 
-_renderer = MarkdownIt("commonmark", {"html": False}).enable("table")
-_ALLOWED_TAGS = nh3.ALLOWED_TAGS | {"pre", "code", "span", "table", "thead", "tbody", "tr", "th", "td", "img"}
+PYGMENTS_STYLE = "github-dark"
+_formatter = HtmlFormatter(nowrap=True)
+
+
+def _highlight(code: str, lang: str, _attrs: str) -> str:
+    try:
+        lexer = get_lexer_by_name(lang) if lang else None
+    except ClassNotFound:
+        lexer = None
+    body = highlight(code, lexer, _formatter) if lexer else html.escape(code)
+    language = f' class="language-{html.escape(lang)}"' if lang else ""
+    return f'<pre class="highlight"><code{language}>{body}</code></pre>\n'
+
+
+_renderer = (
+    MarkdownIt("commonmark", {"html": False, "highlight": _highlight})
+    .enable("table")
+    .use(dollarmath_plugin, allow_digits=False)  # <span class="math inline">, <div class="math block">
+)
+_ALLOWED_TAGS = nh3.ALLOWED_TAGS | {"pre", "code", "span", "div", "table", "thead", "tbody", "tr", "th", "td", "img"}
+_ALLOWED_ATTRIBUTES = {
+    **nh3.ALLOWED_ATTRIBUTES,
+    "span": {"class"},
+    "div": {"class"},
+    "pre": {"class"},
+    "code": {"class"},
+    "td": {"style"},
+    "th": {"style"},
+}
 
 
 def render_markdown(text: str) -> SafeString:
-    html = _renderer.render(text or "")
-    return mark_safe(nh3.clean(html, tags=_ALLOWED_TAGS, link_rel="noopener noreferrer"))  # noqa: S308 - sanitised
+    rendered = _renderer.render(text or "")
+    cleaned = nh3.clean(
+        rendered,
+        tags=_ALLOWED_TAGS,
+        attributes=_ALLOWED_ATTRIBUTES,
+        filter_style_properties={"text-align"},
+        link_rel="noopener noreferrer",
+    )
+    return mark_safe(cleaned)  # noqa: S308 - sanitised by nh3 above
+
+
+def pygments_css() -> str:
+    """The stylesheet for highlighted code; ``static/css/pygments.css`` is this, written by ``make assets``."""
+    return HtmlFormatter(style=PYGMENTS_STYLE).get_style_defs(".highlight")
