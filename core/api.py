@@ -21,6 +21,11 @@ class ApiRootApi(APIView):
             {
                 "me": reverse("api:me", request=request),
                 "token": reverse("api:token", request=request),
+                "paths": reverse("api:path-list", request=request),
+                "courses": reverse("api:course-list", request=request),
+                "modules": reverse("api:module-list", request=request),
+                "lessons": reverse("api:lesson-list", request=request),
+                "progress": reverse("api:my-progress", request=request),
                 "labs": reverse("api:lab-list", request=request),
                 "runs": reverse("api:run-list", request=request),
                 "schema": reverse("api-schema", request=request),

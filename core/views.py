@@ -15,6 +15,7 @@ from core import selectors, services
 from core.forms import ProfileForm
 from core.models import Role
 from core.roles import primary_role
+from courses import selectors as courses_selectors
 from labs import selectors as labs_selectors
 
 
@@ -25,6 +26,7 @@ def home(request: HttpRequest) -> HttpResponse:
     context: dict[str, object] = {}
     if role == Role.LEARNER:
         context["recent_runs"] = labs_selectors.runs_of(learner=request.user).order_by("-queued_at")[:5]
+        context["continue_items"] = courses_selectors.learner_continue(request.user)
     if role == Role.ADMIN:
         context["runs_by_state"] = labs_selectors.run_counts_by_state()
         context["users_per_role"] = selectors.users_per_role()

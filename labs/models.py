@@ -5,15 +5,9 @@ import uuid
 from django.conf import settings
 from django.db import models
 from django.urls import reverse
-from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 
-
-def bilingual(en: str, zh: str) -> str:
-    """The text in the active language, falling back to the other one."""
-    if translation.get_language() == "zh-hans":
-        return zh or en
-    return en or zh
+from core.bilingual import bilingual
 
 
 class Metric(models.TextChoices):

@@ -49,6 +49,7 @@ def lab_detail(request: HttpRequest, slug: str) -> HttpResponse:
         "runs": selectors.runs_of(learner=request.user, lab=lab)[:10],
         "runs_left": selectors.runs_left_today(learner=request.user, lab=lab),
         "best": selectors.best_run(learner=request.user, lab=lab),
+        "lessons": lab.lessons.filter(course__published=True).select_related("course").order_by("course", "position"),
     }
     return render(request, "labs/lab_detail.html", context, status=400 if form.errors else 200)
 

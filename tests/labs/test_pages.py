@@ -68,3 +68,15 @@ def test_progress_json_sends_only_new_curve_points(client: Client, learner: User
 @pytest.mark.django_db
 def test_anonymous_visitors_are_sent_to_sign_in(client: Client, lab: Lab) -> None:
     assert client.get("/labs/tiny/").status_code == 302
+
+
+@pytest.mark.django_db
+def test_lab_page_lists_the_published_lessons_that_prepare_for_it(client: Client, learner: User, lab: Lab) -> None:
+    from tests.factories import LessonFactory
+
+    LessonFactory(lab=lab, title_en="Why spirals need depth", slug="why-depth")
+    LessonFactory(lab=lab, title_en="A draft lesson", module__course__published=False)
+    client.force_login(learner)
+    html = client.get("/labs/tiny/").content.decode()
+    assert "Why spirals need depth" in html and 'href="/courses/' in html
+    assert "A draft lesson" not in html

@@ -7,7 +7,7 @@ from django.utils.module_loading import import_string
 from core.demo import DEMO_USERS, demo_users_seed
 
 # Each app's demo data, in dependency order. Each seeder is idempotent.
-SEEDERS: list[str] = ["labs.demo_seed.demo_labs_seed"]
+SEEDERS: list[str] = ["labs.demo_seed.demo_labs_seed", "courses.demo_seed.demo_curriculum_seed"]
 
 
 class Command(BaseCommand):

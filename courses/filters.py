@@ -1,0 +1,41 @@
+"""Catalog filters, shared by the catalog page and the API."""
+
+from __future__ import annotations
+
+import django_filters
+from django.db.models import QuerySet
+from django.utils.translation import gettext_lazy as _
+
+from courses.models import Course, Lesson, Level, Module
+from courses.selectors import search_courses
+
+
+class CourseFilter(django_filters.FilterSet):
+    q = django_filters.CharFilter(method="search", label=_("Search"), max_length=100)
+    level = django_filters.ChoiceFilter(choices=Level.choices, label=_("Level"), empty_label=_("Any level"))
+    tag = django_filters.CharFilter(field_name="tags__slug", label=_("Tag"), max_length=50)
+
+    class Meta:
+        model = Course
+        fields = ["q", "level", "tag"]
+
+    def search(self, courses: QuerySet[Course], name: str, value: str) -> QuerySet[Course]:
+        return search_courses(courses, value.strip()) if value.strip() else courses
+
+
+class ModuleFilter(django_filters.FilterSet):
+    course = django_filters.CharFilter(field_name="course__slug", label=_("Course"))
+
+    class Meta:
+        model = Module
+        fields = ["course"]
+
+
+class LessonFilter(django_filters.FilterSet):
+    course = django_filters.CharFilter(field_name="course__slug", label=_("Course"))
+    module = django_filters.NumberFilter(field_name="module_id", label=_("Module"))
+    has_lab = django_filters.BooleanFilter(field_name="lab", lookup_expr="isnull", exclude=True, label=_("Has a lab"))
+
+    class Meta:
+        model = Lesson
+        fields = ["course", "module", "has_lab"]

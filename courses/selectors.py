@@ -1,0 +1,199 @@
+"""Reads of the curriculum. Every page's reads are a fixed number of queries whatever the number of
+courses, lessons and learners (``tests/courses/test_query_budget.py`` holds them to it)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.contrib.auth.models import AnonymousUser
+from django.db.models import Case, Count, Exists, IntegerField, OuterRef, Prefetch, Q, QuerySet, Subquery, Value, When
+from django.db.models.functions import Coalesce
+
+from core.models import User
+from courses.models import (
+    Course,
+    Enrollment,
+    LearningPath,
+    Lesson,
+    LessonCompletion,
+    Level,
+    Module,
+    PathCourse,
+    Progress,
+    Tag,
+)
+
+AnyUser = User | AnonymousUser
+
+
+def can_preview(user: AnyUser) -> bool:
+    """Administrators see unpublished courses and paths (to check them before publishing)."""
+    return user.is_authenticated and user.has_perm("core.administer")
+
+
+def courses_visible(user: AnyUser) -> QuerySet[Course]:
+    courses = Course.objects.all()
+    return courses if can_preview(user) else courses.filter(published=True)
+
+
+def _count(queryset: QuerySet) -> Coalesce:
+    """A correlated COUNT(*) subquery; unlike Count() over joins it does not multiply rows."""
+    counted = queryset.order_by().values("course_id").annotate(n=Count("pk")).values("n")
+    return Coalesce(Subquery(counted, output_field=IntegerField()), Value(0))
+
+
+def with_progress(courses: QuerySet[Course], user: AnyUser) -> QuerySet[Course]:
+    """Annotate ``lesson_total``, ``lessons_done`` and ``enrolled`` (the latter two for ``user``)."""
+    courses = courses.annotate(lesson_total=_count(Lesson.objects.filter(course=OuterRef("pk"))))
+    if not user.is_authenticated:
+        return courses.annotate(lessons_done=Value(0), enrolled=Value(False))
+    done = LessonCompletion.objects.filter(user=user, lesson__course=OuterRef("pk")).values("lesson__course_id")
+    return courses.annotate(
+        lessons_done=Coalesce(
+            Subquery(done.annotate(n=Count("pk")).values("n").order_by(), output_field=IntegerField()), Value(0)
+        ),
+        enrolled=Exists(Enrollment.objects.filter(user=user, course=OuterRef("pk"))),
+    )
+
+
+def catalog_courses(user: AnyUser, courses: QuerySet[Course] | None = None) -> QuerySet[Course]:
+    """Courses for the catalog (optionally already filtered), with tags and the user's progress."""
+    courses = courses if courses is not None else courses_visible(user)
+    level_rank = Case(*(When(level=level, then=Value(rank)) for rank, level in enumerate(Level.values)))
+    return with_progress(courses.prefetch_related("tags"), user).order_by(level_rank, "title_en")
+
+
+def tags_in_use(user: AnyUser) -> QuerySet[Tag]:
+    return Tag.objects.filter(courses__in=courses_visible(user)).distinct().order_by("slug")
+
+
+def paths_visible(user: AnyUser) -> QuerySet[LearningPath]:
+    paths = LearningPath.objects.all()
+    return paths if can_preview(user) else paths.filter(published=True)
+
+
+def paths_with_courses(user: AnyUser) -> QuerySet[LearningPath]:
+    """Paths with their steps' courses (progress annotated) prefetched in order."""
+    steps = PathCourse.objects.filter(course__in=courses_visible(user)).order_by("position")
+    courses = with_progress(Course.objects.prefetch_related("tags"), user)
+    return paths_visible(user).prefetch_related(
+        Prefetch("steps", queryset=steps.prefetch_related(Prefetch("course", queryset=courses)))
+    )
+
+
+def path_progress(path: LearningPath) -> Progress:
+    """Progress over a path fetched by ``paths_with_courses``."""
+    courses = [step.course for step in path.steps.all()]
+    return Progress(done=sum(c.lessons_done for c in courses), total=sum(c.lesson_total for c in courses))
+
+
+def course_page(user: AnyUser, slug: str) -> Course | None:
+    """A course with its syllabus (modules, lessons, linked labs), tags, prerequisites with the
+    user's progress on each, and the paths it belongs to."""
+    lessons = Lesson.objects.select_related("lab").order_by("position")
+    courses = with_progress(courses_visible(user), user).prefetch_related(
+        "tags",
+        Prefetch(
+            "modules", queryset=Module.objects.order_by("position").prefetch_related(Prefetch("lessons", lessons))
+        ),
+        Prefetch("prerequisites", queryset=with_progress(Course.objects.filter(published=True), user).order_by("slug")),
+        Prefetch("paths", queryset=paths_visible(user)),
+    )
+    return courses.filter(slug=slug).first()
+
+
+def course_progress(*, user: User, course: Course) -> Progress:
+    done = LessonCompletion.objects.filter(user=user, lesson__course=course).count()
+    return Progress(done=done, total=Lesson.objects.filter(course=course).count())
+
+
+def completed_lesson_ids(user: AnyUser, course: Course) -> set[int]:
+    if not user.is_authenticated:
+        return set()
+    return set(LessonCompletion.objects.filter(user=user, lesson__course=course).values_list("lesson_id", flat=True))
+
+
+def enrollment_of(user: AnyUser, course: Course) -> Enrollment | None:
+    if not user.is_authenticated:
+        return None
+    return Enrollment.objects.filter(user=user, course=course).first()
+
+
+def lesson_page(user: AnyUser, course_slug: str, lesson_slug: str) -> Lesson | None:
+    visible = courses_visible(user)
+    lessons = Lesson.objects.select_related("course", "module", "lab").filter(course__in=visible)
+    return lessons.filter(course__slug=course_slug, slug=lesson_slug).first()
+
+
+def syllabus(course: Course) -> list[Lesson]:
+    """The course's lessons in order, light (no bodies), each with its module, for outlines."""
+    return list(
+        Lesson.objects.filter(course=course)
+        .select_related("module")
+        .defer("body_en", "body_zh", "module__summary_en", "module__summary_zh")
+        .order_by("position")
+    )
+
+
+def unmet_prerequisites(user: AnyUser, course: Course) -> list[Course]:
+    """Prerequisites of ``course`` the user has not finished (every lesson completed). An unpublished
+    prerequisite cannot be taken, so it does not count."""
+    prerequisites = with_progress(course.prerequisites.filter(published=True), user).order_by("slug")
+    return [p for p in prerequisites if not p.progress.complete]
+
+
+def resume_lesson(outline: list[Lesson], done: set[int], last_id: int | None) -> Lesson | None:
+    """Where "continue" leads: the lesson last read if it is not done, else the next one not done
+    after it (wrapping round to the start); None when every lesson is done."""
+    start = next((i for i, lesson in enumerate(outline) if lesson.pk == last_id), 0)
+    return next((lesson for lesson in outline[start:] + outline[:start] if lesson.pk not in done), None)
+
+
+@dataclass(frozen=True)
+class ContinueItem:
+    course: Course
+    progress: Progress
+    lesson: Lesson | None
+
+
+def learner_continue(user: User, *, limit: int = 3) -> list[ContinueItem]:
+    """ "Continue where you left off": the user's most recently active courses, and in each the
+    lesson last read if not done yet, else the next one not done. Four queries for any number."""
+    enrollments = list(
+        Enrollment.objects.filter(user=user)
+        .prefetch_related(Prefetch("course", queryset=with_progress(Course.objects.all(), user)))
+        .order_by("-last_activity_at")[:limit]
+    )
+    course_ids = [enrollment.course_id for enrollment in enrollments]
+    done = set(
+        LessonCompletion.objects.filter(user=user, lesson__course_id__in=course_ids).values_list("lesson_id", flat=True)
+    )
+    outlines: dict[int, list[Lesson]] = {}
+    light = Lesson.objects.filter(course_id__in=course_ids).only(
+        "course_id", "slug", "position", "title_en", "title_zh"
+    )
+    for lesson in light.order_by("position"):
+        outlines.setdefault(lesson.course_id, []).append(lesson)
+    items = []
+    for enrollment in enrollments:
+        outline = outlines.get(enrollment.course_id, [])
+        for lesson in outline:
+            lesson.course = enrollment.course
+        lesson = resume_lesson(outline, done, enrollment.last_lesson_id)
+        items.append(ContinueItem(course=enrollment.course, progress=enrollment.course.progress, lesson=lesson))
+    return items
+
+
+def my_progress(user: User) -> tuple[list[Course], list[LearningPath]]:
+    """The user's enrolled courses and the paths holding any of them, progress annotated."""
+    courses = list(with_progress(courses_visible(user), user).filter(enrollments__user=user).order_by("slug"))
+    paths = list(paths_with_courses(user).filter(steps__course__in=[c.pk for c in courses]).distinct())
+    return courses, paths
+
+
+def search_courses(courses: QuerySet[Course], text: str) -> QuerySet[Course]:
+    """Courses whose title, summary or tag names contain ``text`` (either language)."""
+    match = Q()
+    for field in ("title_en", "title_zh", "summary_en", "summary_zh", "tags__name_en", "tags__name_zh"):
+        match |= Q(**{f"{field}__icontains": text})
+    return courses.filter(pk__in=Course.objects.filter(match).values("pk"))

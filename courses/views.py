@@ -1,0 +1,128 @@
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from courses import selectors, services
+from courses.filters import CourseFilter
+from courses.models import Course, Lesson, Progress
+
+
+def catalog(request: HttpRequest) -> HttpResponse:
+    """Paths first, then every course, searchable and filterable by level and tag."""
+    user = request.user
+    filters = CourseFilter(request.GET or None, queryset=selectors.courses_visible(user))
+    courses = selectors.catalog_courses(user, filters.qs if filters.is_valid() else selectors.courses_visible(user))
+    filtering = any(request.GET.get(key) for key in ("q", "level", "tag"))
+    context = {
+        "filters": filters,
+        "filtering": filtering,
+        "courses": courses,
+        "paths": [] if filtering else selectors.paths_with_courses(user),
+        "tags": selectors.tags_in_use(user),
+        "chosen_tag": request.GET.get("tag", ""),
+    }
+    return render(request, "courses/catalog.html", context)
+
+
+def path_detail(request: HttpRequest, slug: str) -> HttpResponse:
+    path = selectors.paths_with_courses(request.user).filter(slug=slug).first()
+    if path is None:
+        raise Http404
+    context = {"path": path, "steps": path.steps.all(), "progress": selectors.path_progress(path)}
+    return render(request, "courses/path_detail.html", context)
+
+
+def _course_or_404(request: HttpRequest, slug: str) -> Course:
+    course = selectors.course_page(request.user, slug)
+    if course is None:
+        raise Http404
+    return course
+
+
+def course_detail(request: HttpRequest, slug: str) -> HttpResponse:
+    course = _course_or_404(request, slug)
+    done = selectors.completed_lesson_ids(request.user, course)
+    enrollment = selectors.enrollment_of(request.user, course)
+    prerequisites = list(course.prerequisites.all())
+    outline = [lesson for module in course.modules.all() for lesson in module.lessons.all()]
+    for lesson in outline:
+        lesson.course = course  # get_absolute_url without a query per lesson
+    context = {
+        "course": course,
+        "modules": course.modules.all(),
+        "done": done,
+        "enrollment": enrollment,
+        "progress": course.progress,
+        "prerequisites": prerequisites,
+        "unmet": [p for p in prerequisites if not p.progress.complete],
+        "next_lesson": selectors.resume_lesson(outline, done, enrollment.last_lesson_id if enrollment else None),
+    }
+    return render(request, "courses/course_detail.html", context)
+
+
+@login_required
+@require_POST
+def course_enroll(request: HttpRequest, slug: str) -> HttpResponse:
+    course = _course_or_404(request, slug)
+    try:
+        services.enrollment_create(user=request.user, course=course)
+    except services.CourseActionRefused as refused:
+        messages.error(request, refused.message)
+    else:
+        messages.success(request, _("You are enrolled. Enjoy the course!"))
+    return HttpResponseRedirect(course.get_absolute_url())
+
+
+def _lesson_or_404(request: HttpRequest, course_slug: str, lesson_slug: str) -> Lesson:
+    lesson = selectors.lesson_page(request.user, course_slug, lesson_slug)
+    if lesson is None:
+        raise Http404
+    return lesson
+
+
+@login_required
+def lesson_detail(request: HttpRequest, course_slug: str, lesson_slug: str) -> HttpResponse:
+    lesson = _lesson_or_404(request, course_slug, lesson_slug)
+    course = lesson.course
+    outline = selectors.syllabus(course)
+    for item in outline:
+        item.course = course
+    index = next(i for i, item in enumerate(outline) if item.pk == lesson.pk)
+    done = selectors.completed_lesson_ids(request.user, course)
+    enrollment = selectors.enrollment_of(request.user, course)
+    if enrollment is not None:
+        services.lesson_visit(user=request.user, lesson=lesson)
+    context = {
+        "lesson": lesson,
+        "course": course,
+        "outline": outline,
+        "previous": outline[index - 1] if index > 0 else None,
+        "next": outline[index + 1] if index + 1 < len(outline) else None,
+        "done": done,
+        "is_done": lesson.pk in done,
+        "enrollment": enrollment,
+        "progress": Progress(done=len(done), total=len(outline)),
+    }
+    return render(request, "courses/lesson_detail.html", context)
+
+
+@login_required
+@require_POST
+def lesson_complete(request: HttpRequest, course_slug: str, lesson_slug: str) -> HttpResponse:
+    lesson = _lesson_or_404(request, course_slug, lesson_slug)
+    undo = request.POST.get("undo") == "1"
+    try:
+        if undo:
+            services.lesson_uncomplete(user=request.user, lesson=lesson)
+        else:
+            progress = services.lesson_complete(user=request.user, lesson=lesson)
+            if progress.complete:
+                messages.success(request, _("Course complete — well done!"))
+    except services.CourseActionRefused as refused:
+        messages.error(request, refused.message)
+    return HttpResponseRedirect(lesson.get_absolute_url())
