@@ -552,14 +552,15 @@ class BwrapBackend(SandboxBackend):
                 args += ["--ro-bind", path, path]
         for target, fd in data_fds.items():
             args += ["--ro-bind-data", str(fd), target]
+        args += ["--proc", "/proc", "--dev", "/dev"]
+        # Private, size-limited tmpfs mounts inside the sandbox (not the host's /tmp). They come
+        # before the binds below: a checkout (its venv) under the host's /tmp must stay visible.
+        args += ["--size", str(limits.disk_mb * 1024 * 1024), "--tmpfs", "/tmp"]  # noqa: S108
+        args += ["--size", str(SHM_MB * 1024 * 1024), "--tmpfs", "/dev/shm"]  # noqa: S108
         for root in _python_roots():
             args += ["--ro-bind", root, root]
         args += ["--ro-bind", str(WORKERS_DIR), str(Path(HARNESS_INSIDE).parent)]
         args += ["--bind", str(job_dir.resolve()), "/job"]
-        args += ["--proc", "/proc", "--dev", "/dev"]
-        # Private, size-limited tmpfs mounts inside the sandbox (not the host's /tmp).
-        args += ["--size", str(limits.disk_mb * 1024 * 1024), "--tmpfs", "/tmp"]  # noqa: S108
-        args += ["--size", str(SHM_MB * 1024 * 1024), "--tmpfs", "/dev/shm"]  # noqa: S108
         if device == "cuda":
             args += _gpu_binds()
         for key, value in _sandbox_env(device).items():
