@@ -3,6 +3,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser
 from django.db import models
+from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 
@@ -23,6 +24,13 @@ class User(AbstractUser):
         blank=True,
         help_text=_("Pages are shown in this language after you sign in."),
     )
+    nickname = models.CharField(
+        _("nickname"), max_length=40, blank=True, help_text=_("Shown on leaderboards instead of your name if you wish.")
+    )
+    show_nickname = models.BooleanField(_("use my nickname on leaderboards"), default=False)
+    email_off = models.JSONField(
+        _("notification kinds not sent by email"), default=list, blank=True, help_text=_('e.g. ["run_finished"]')
+    )
 
     class Meta:
         verbose_name = _("user")
@@ -35,3 +43,154 @@ class User(AbstractUser):
 
     def __str__(self) -> str:
         return self.display_name or self.get_full_name() or self.username
+
+    @property
+    def public_name(self) -> str:
+        """The name leaderboards show: the nickname when the user chose it."""
+        return self.nickname if self.show_nickname and self.nickname else str(self)
+
+
+class GradeRule(models.TextChoices):
+    BEST = "best", _("best run")
+    LATEST = "latest", _("latest run")
+
+
+class Cohort(models.Model):
+    """A group of learners who follow a path (or some courses) together between two dates, with
+    mentors, lab deadlines and a grading policy."""
+
+    slug = models.SlugField(unique=True)
+    name = models.CharField(_("name"), max_length=200)
+    path = models.ForeignKey(
+        "courses.LearningPath", on_delete=models.PROTECT, null=True, blank=True, related_name="cohorts"
+    )
+    courses = models.ManyToManyField("courses.Course", blank=True, related_name="cohorts")
+    starts_on = models.DateField(_("starts on"))
+    ends_on = models.DateField(_("ends on"))
+    mentors = models.ManyToManyField(User, blank=True, related_name="mentored_cohorts")
+    # Grading policy: three kinds of assignment, weighted; see labs.grading.
+    lab_weight = models.PositiveSmallIntegerField(_("weight of lab scores"), default=60)
+    review_weight = models.PositiveSmallIntegerField(_("weight of mentor reviews"), default=30)
+    course_weight = models.PositiveSmallIntegerField(_("weight of course progress"), default=10)
+    pass_mark = models.PositiveSmallIntegerField(_("pass mark (of 100)"), default=60)
+    score_rule = models.CharField(
+        _("which run counts"), max_length=10, choices=GradeRule.choices, default=GradeRule.BEST
+    )
+    late_penalty_per_day = models.PositiveSmallIntegerField(_("late penalty, points per day"), default=10)
+    late_cutoff_days = models.PositiveSmallIntegerField(_("days late after which a run no longer counts"), default=7)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-starts_on", "name"]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(ends_on__gte=models.F("starts_on")), name="cohort_dates_ordered"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class CohortMember(models.Model):
+    """A learner in a cohort, with their mentor. ``path`` repeats ``cohort.path`` so the database
+    holds the rule "one cohort per learner per path"."""
+
+    cohort = models.ForeignKey(Cohort, on_delete=models.CASCADE, related_name="members")
+    learner = models.ForeignKey(User, on_delete=models.CASCADE, related_name="memberships")
+    mentor = models.ForeignKey(User, on_delete=models.SET_NULL, null=True, blank=True, related_name="mentees")
+    path = models.ForeignKey(
+        "courses.LearningPath", on_delete=models.PROTECT, null=True, blank=True, related_name="+", editable=False
+    )
+    joined_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["cohort", "learner__username"]
+        constraints = [
+            models.UniqueConstraint(fields=["cohort", "learner"], name="member_once_per_cohort"),
+            models.UniqueConstraint(
+                fields=["learner", "path"], condition=models.Q(path__isnull=False), name="one_cohort_per_path"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.learner} in {self.cohort}"
+
+    def save(self, *args: object, **kwargs: object) -> None:
+        self.path_id = self.cohort.path_id
+        super().save(*args, **kwargs)
+
+
+class LabDeadline(models.Model):
+    cohort = models.ForeignKey(Cohort, on_delete=models.CASCADE, related_name="deadlines")
+    lab = models.ForeignKey("labs.Lab", on_delete=models.CASCADE, related_name="deadlines")
+    due_at = models.DateTimeField(_("due at"))
+    weight = models.PositiveSmallIntegerField(_("weight among the cohort's labs"), default=1)
+    reminded_at = models.DateTimeField(null=True, blank=True, help_text="when the reminder went out")
+
+    class Meta:
+        ordering = ["cohort", "due_at"]
+        constraints = [models.UniqueConstraint(fields=["cohort", "lab"], name="deadline_once_per_lab")]
+
+    def __str__(self) -> str:
+        return f"{self.lab} due {self.due_at:%Y-%m-%d} ({self.cohort})"
+
+
+class JobState(models.TextChoices):
+    QUEUED = "queued", _("queued")
+    RUNNING = "running", _("running")
+    DONE = "done", _("done")
+    FAILED = "failed", _("failed")
+
+
+class Job(models.Model):
+    """Background work a person asked for (a roster import, a gradebook export): its state, a
+    summary and a downloadable result file, shown on a status page."""
+
+    class Kind(models.TextChoices):
+        ROSTER_IMPORT = "roster_import", _("roster import")
+        GRADEBOOK_EXPORT = "gradebook_export", _("gradebook export")
+
+    kind = models.CharField(max_length=30, choices=Kind.choices)
+    requested_by = models.ForeignKey(User, on_delete=models.CASCADE, related_name="jobs")
+    cohort = models.ForeignKey(Cohort, on_delete=models.CASCADE, null=True, blank=True, related_name="jobs")
+    state = models.CharField(max_length=10, choices=JobState.choices, default=JobState.QUEUED)
+    input_name = models.CharField(max_length=255, blank=True)
+    input_text = models.TextField(blank=True, help_text="the uploaded file, as text")
+    summary = models.JSONField(default=dict, blank=True)
+    result_name = models.CharField(max_length=255, blank=True)
+    result_text = models.TextField(blank=True, help_text="the downloadable result (CSV)")
+    error = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} #{self.pk} ({self.state})"
+
+    def get_absolute_url(self) -> str:
+        return reverse("job", args=[self.pk])
+
+
+class NotificationKind(models.TextChoices):
+    RUN_FINISHED = "run_finished", _("a run finished")
+    REVIEW_POSTED = "review_posted", _("a mentor reviewed a run")
+    DEADLINE = "deadline", _("a deadline is near")
+    JOB_FINISHED = "job_finished", _("a background job finished")
+
+
+class Notification(models.Model):
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="notifications")
+    kind = models.CharField(max_length=20, choices=NotificationKind.choices)
+    title = models.CharField(max_length=300)
+    url = models.CharField(max_length=500, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    read_at = models.DateTimeField(null=True, blank=True)
+    emailed = models.BooleanField(default=False)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["user", "read_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.user}: {self.title}"

@@ -1,1 +1,152 @@
+"""Mentors and their mentees: rubrics and reviews of runs, session records, private notes."""
 
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+
+from core.bilingual import bilingual
+
+
+class Rubric(models.Model):
+    """How a lab's runs are reviewed: criteria, each with levels worth points."""
+
+    lab = models.OneToOneField("labs.Lab", on_delete=models.CASCADE, related_name="rubric")
+
+    def __str__(self) -> str:
+        return f"rubric of {self.lab}"
+
+    @property
+    def max_points(self) -> int:
+        return sum(max((level.points for level in c.levels.all()), default=0) for c in self.criteria.all())
+
+
+class Criterion(models.Model):
+    rubric = models.ForeignKey(Rubric, on_delete=models.CASCADE, related_name="criteria")
+    position = models.PositiveSmallIntegerField()
+    title_en = models.CharField(max_length=200)
+    title_zh = models.CharField(max_length=200, blank=True)
+    description_en = models.TextField(blank=True)
+    description_zh = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["rubric", "position"]
+
+    def __str__(self) -> str:
+        return self.title_en
+
+    @property
+    def title(self) -> str:
+        return bilingual(self.title_en, self.title_zh)
+
+    @property
+    def description(self) -> str:
+        return bilingual(self.description_en, self.description_zh)
+
+
+class Level(models.Model):
+    criterion = models.ForeignKey(Criterion, on_delete=models.CASCADE, related_name="levels")
+    position = models.PositiveSmallIntegerField()
+    title_en = models.CharField(max_length=200)
+    title_zh = models.CharField(max_length=200, blank=True)
+    points = models.PositiveSmallIntegerField()
+
+    class Meta:
+        ordering = ["criterion", "position"]
+
+    def __str__(self) -> str:
+        return f"{self.title_en} ({self.points})"
+
+    @property
+    def title(self) -> str:
+        return bilingual(self.title_en, self.title_zh)
+
+
+class Verdict(models.TextChoices):
+    APPROVED = "approved", _("approved")
+    CHANGES_REQUESTED = "changes_requested", _("changes requested")
+
+
+class Review(models.Model):
+    """A mentor's review of one run. A run may be reviewed again (e.g. after a discussion); the
+    newest review is the one that counts."""
+
+    run = models.ForeignKey("labs.Run", on_delete=models.CASCADE, related_name="reviews")
+    mentor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="reviews_given")
+    verdict = models.CharField(max_length=20, choices=Verdict.choices)
+    comment = models.TextField(blank=True, help_text="Markdown")
+    points = models.PositiveSmallIntegerField(default=0)
+    max_points = models.PositiveSmallIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["run", "created_at"])]
+
+    def __str__(self) -> str:
+        return f"review of run {self.run_id} by {self.mentor}"
+
+    def get_absolute_url(self) -> str:
+        return reverse("labs:run", args=[self.run_id]) + "#review"
+
+
+class ReviewScore(models.Model):
+    review = models.ForeignKey(Review, on_delete=models.CASCADE, related_name="scores")
+    criterion = models.ForeignKey(Criterion, on_delete=models.PROTECT, related_name="+")
+    level = models.ForeignKey(Level, on_delete=models.PROTECT, related_name="+")
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["review", "criterion"], name="one_score_per_criterion")]
+
+    def __str__(self) -> str:
+        return f"{self.criterion}: {self.level}"
+
+
+class LineComment(models.Model):
+    review = models.ForeignKey(Review, on_delete=models.CASCADE, related_name="line_comments")
+    line = models.PositiveIntegerField(help_text="1-based line of the submitted code")
+    text = models.TextField()
+
+    class Meta:
+        ordering = ["review", "line"]
+
+    def __str__(self) -> str:
+        return f"line {self.line}: {self.text[:40]}"
+
+
+class SessionRecord(models.Model):
+    """A mentoring session: what was discussed and what the learner does next. The learner sees it."""
+
+    mentor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="sessions_held")
+    learner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="sessions")
+    held_on = models.DateField()
+    notes = models.TextField(help_text="Markdown")
+    action_items = models.TextField(blank=True, help_text="one per line")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-held_on", "-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.mentor} with {self.learner} on {self.held_on}"
+
+    @property
+    def action_list(self) -> list[str]:
+        return [line.strip() for line in self.action_items.splitlines() if line.strip()]
+
+
+class MentorNote(models.Model):
+    """A mentor's private note about a mentee. Never shown to learners (pages or API)."""
+
+    mentor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notes_written")
+    learner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    text = models.TextField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"note by {self.mentor} on {self.learner}"

@@ -1,0 +1,56 @@
+from django.contrib import admin
+
+from labs.models import Dataset, GradeOverride, Lab, Run, Submission
+
+
+@admin.register(Lab)
+class LabAdmin(admin.ModelAdmin):
+    list_display = ("slug", "title_en", "title_zh", "metric", "threshold", "device_class", "published")
+    list_filter = ("published", "device_class", "metric")
+    search_fields = ("slug", "title_en", "title_zh")
+    raw_id_fields = ("dataset",)
+
+
+@admin.register(Dataset)
+class DatasetAdmin(admin.ModelAdmin):
+    list_display = ("__str__", "n_train", "n_test", "sha256", "created_at")
+    list_filter = ("lab",)
+    exclude = ("test_labels",)  # hidden labels stay out of pages, admin included
+    readonly_fields = ("sha256", "file_name", "n_train", "n_test", "feature_shape", "num_classes")
+
+
+class RunInline(admin.TabularInline):
+    model = Run
+    extra = 0
+    fields = ("state", "reason", "score", "passed", "queued_at")
+    readonly_fields = fields
+    show_change_link = True
+
+
+@admin.register(Submission)
+class SubmissionAdmin(admin.ModelAdmin):
+    list_display = ("__str__", "learner", "lab", "source", "kind", "created_at")
+    list_filter = ("lab", "source", "kind")
+    search_fields = ("learner__username", "lab__slug")
+    list_select_related = ("learner", "lab")
+    raw_id_fields = ("learner",)
+    inlines = [RunInline]
+
+
+@admin.register(Run)
+class RunAdmin(admin.ModelAdmin):
+    list_display = ("pk", "submission", "state", "score", "passed", "device", "queued_at", "finished_at")
+    list_filter = ("state", "submission__lab", "device")
+    search_fields = ("submission__learner__username", "worker_host")
+    list_select_related = ("submission__lab", "submission__learner")
+    raw_id_fields = ("submission", "dataset")
+    exclude = ("predictions",)
+
+
+@admin.register(GradeOverride)
+class GradeOverrideAdmin(admin.ModelAdmin):
+    list_display = ("learner", "cohort", "lab", "score", "by", "created_at")
+    list_filter = ("cohort",)
+    search_fields = ("learner__username", "reason")
+    list_select_related = ("learner", "cohort", "lab", "by")
+    raw_id_fields = ("learner", "by")
