@@ -5,12 +5,15 @@ surrounding transaction has committed, so a rolled-back action sends nothing."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from django.conf import settings
 from django.core.mail import send_mail
 from django.db import transaction
-from django.utils import translation
+from django.db.models import QuerySet
+from django.utils import timezone, translation
 
-from core.models import Notification, User
+from core.models import Notification, NotificationKind, User
 
 
 def language_of(user: User) -> translation.override:
@@ -36,3 +39,45 @@ def _email(notification_id: int) -> None:
         fail_silently=True,  # a mail outage must not fail the action that notified
     )
     Notification.objects.filter(pk=notification_id).update(emailed=True)
+
+
+# --- Reading ---------------------------------------------------------------------------
+
+
+def notifications_of(*, user: User) -> QuerySet[Notification]:
+    """A user's own notifications, newest first."""
+    return Notification.objects.filter(user=user).order_by("-created_at", "-pk")
+
+
+def notifications_unread_count(*, user: User) -> int:
+    """One COUNT on the (user, read_at) index: cheap enough for every page's navigation."""
+    return Notification.objects.filter(user=user, read_at__isnull=True).count()
+
+
+# --- Marking read ----------------------------------------------------------------------
+
+
+def notification_mark_read(*, notification: Notification) -> None:
+    """Idempotent: the first read time is kept."""
+    now = timezone.now()
+    if Notification.objects.filter(pk=notification.pk, read_at__isnull=True).update(read_at=now):
+        notification.read_at = now
+
+
+def notifications_mark_all_read(*, user: User) -> int:
+    return Notification.objects.filter(user=user, read_at__isnull=True).update(read_at=timezone.now())
+
+
+# --- Email preferences -----------------------------------------------------------------
+
+
+def email_kinds_of(user: User) -> list[str]:
+    """The kinds this user is emailed about (``User.email_off`` holds the others)."""
+    off = set(user.email_off or [])
+    return [kind for kind in NotificationKind.values if kind not in off]
+
+
+def email_off_for(emailed_kinds: Iterable[str]) -> list[str]:
+    """``User.email_off`` for a user who wants email for exactly ``emailed_kinds``."""
+    wanted = set(emailed_kinds)
+    return [kind for kind in NotificationKind.values if kind not in wanted]

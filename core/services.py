@@ -21,7 +21,7 @@ def roles_sync() -> dict[str, Group]:
 def user_create(
     *,
     username: str,
-    password: str,
+    password: str | None,  # None: unusable until the user sets one (pre-registered learners)
     role: str,
     email: str = "",
     display_name: str = "",

@@ -153,6 +153,9 @@ EMAIL_PORT = env_int("EMAIL_PORT", 25, minimum=1)
 EMAIL_HOST_USER = env_str("EMAIL_HOST_USER", "")
 EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD", "")
 EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
+# The mentor dashboard flags a mentee with no run and no lesson completed for this many days.
+MENTOR_STUCK_DAYS = env_int("MENTOR_STUCK_DAYS", 7, minimum=1)
+
 # Absolute links in emails (notifications, invitations) start with this.
 SITE_URL = env_str("SITE_URL", "http://localhost:8000")
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "AI Academy <noreply@localhost>")
@@ -187,6 +190,12 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    # One name for a choice set used by several fields.
+    "ENUM_NAME_OVERRIDES": {
+        "NotificationKindEnum": "core.models.NotificationKind",
+        "JobStateEnum": "core.models.JobState",
+        "RunStateEnum": "labs.models.RunState",  # runs and jobs both have a "state"
+    },
 }
 
 # --- Celery ---------------------------------------------------------------------
@@ -240,6 +249,7 @@ LAB_QUEUE_TIMEOUT_SECONDS = env_int("LAB_QUEUE_TIMEOUT_SECONDS", 24 * 3600, mini
 # Silence beyond a run's wall limit plus this grace means its worker is gone.
 LAB_LOST_GRACE_SECONDS = env_int("LAB_LOST_GRACE_SECONDS", 120, minimum=5)
 CELERY_BEAT_SCHEDULE = {"sweep-runs": {"task": "labs.tasks.sweep_runs", "schedule": 60.0}}
+CELERY_BEAT_SCHEDULE["deadline-reminders"] = {"task": "core.tasks.deadline_reminders", "schedule": 3600.0}
 
 # How often a run page refreshes while the run is live, in milliseconds.
 RUN_PAGE_POLL_MS = env_int("RUN_PAGE_POLL_MS", 1000, minimum=100)

@@ -3,7 +3,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.authtoken.views import ObtainAuthToken
 
-from core import api, views
+from core import api, cohort_dashboard, cohort_urls, notification_urls, views
 
 api_patterns = (
     [
@@ -12,6 +12,10 @@ api_patterns = (
         path("auth/token/", ObtainAuthToken.as_view(), name="token"),
         path("", include("courses.api_urls")),
         path("", include("labs.api_urls")),
+        path("", include("mentorship.api_urls")),
+        path("", include(notification_urls.api_urlpatterns)),
+        path("cohorts/<slug:slug>/dashboard/", cohort_dashboard.CohortDashboardApi.as_view(), name="cohort-dashboard"),
+        path("", include(cohort_urls.api_urlpatterns)),
     ],
     "api",
 )
@@ -24,6 +28,11 @@ urlpatterns = [
     path("i18n/setlang/", views.set_language, name="set_language"),
     path("courses/", include("courses.urls")),
     path("labs/", include("labs.urls")),
+    path("", include("labs.grading_urls")),  # /grades/, /cohorts/<slug>/gradebook/ and leaderboard/
+    path("mentoring/", include("mentorship.urls")),
+    path("notifications/", include(notification_urls)),
+    path("cohorts/<slug:slug>/dashboard/", cohort_dashboard.cohort_dashboard, name="cohort_dashboard"),
+    path("", include(cohort_urls)),
     path("admin/", admin.site.urls),
     path("api/v1/", include(api_patterns)),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),

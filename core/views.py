@@ -17,6 +17,7 @@ from core.models import Role
 from core.roles import primary_role
 from courses import selectors as courses_selectors
 from labs import selectors as labs_selectors
+from mentorship import selectors as mentorship_selectors
 
 
 def home(request: HttpRequest) -> HttpResponse:
@@ -27,6 +28,9 @@ def home(request: HttpRequest) -> HttpResponse:
     if role == Role.LEARNER:
         context["recent_runs"] = labs_selectors.runs_of(learner=request.user).order_by("-queued_at")[:5]
         context["continue_items"] = courses_selectors.learner_continue(request.user)
+    if role == Role.MENTOR:
+        context["statuses"] = mentorship_selectors.mentor_dashboard(mentor=request.user)
+        context["queue_size"] = mentorship_selectors.review_queue(mentor=request.user).count()
     if role == Role.ADMIN:
         context["runs_by_state"] = labs_selectors.run_counts_by_state()
         context["users_per_role"] = selectors.users_per_role()

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from django.db import transaction
 
+from core.models import User
 from labs.datasets import dataset_publish
 from labs.demo import DEMO_LAB_SLUGS, load_lab_definition
 from labs.demo.datasets import build_dataset
-from labs.models import Lab
+from labs.models import Lab, Submission
+from labs.services import submission_create
 
 
 @transaction.atomic
@@ -49,3 +51,29 @@ def demo_lab_seed(slug: str) -> Lab:
 
 def demo_labs_seed() -> list[Lab]:
     return [demo_lab_seed(slug) for slug in DEMO_LAB_SLUGS]
+
+
+# What the demo learners have submitted when `make run` starts: (learner, lab, which code).
+# The runs are real: they are queued here and the lab worker trains and scores them.
+DEMO_SUBMISSIONS = (
+    ("learner", "linear-regression", "solution"),
+    ("learner", "digits-mlp", "starter"),
+    ("learner", "digits-mlp", "solution"),
+    ("learner2", "two-spirals", "solution"),
+    ("learner2", "linear-regression", "starter"),
+)
+
+
+def demo_runs_seed() -> list[int]:
+    """Queue the demo learners' submissions, once: a learner who already submitted is left alone."""
+    learners = {u.username: u for u in User.objects.filter(username__in={name for name, *_ in DEMO_SUBMISSIONS})}
+    done = set(Submission.objects.filter(learner__in=learners.values()).values_list("learner__username", flat=True))
+    queued = []
+    for username, slug, which in DEMO_SUBMISSIONS:
+        if username not in learners or username in done:
+            continue
+        code = load_lab_definition(slug)[f"{which}_code"]
+        lab = Lab.objects.get(slug=slug)
+        run = submission_create(learner=learners[username], lab=lab, source=Submission.Source.CLI, code=code)
+        queued.append(run.pk)
+    return queued

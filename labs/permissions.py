@@ -2,24 +2,26 @@
 
 from __future__ import annotations
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 
 from core.models import User
 from labs.models import Run
+from mentorship.permissions import can_see_learner, mentees_of
 
 
 def can_view_run(user: User, run: Run) -> bool:
-    if not user.is_authenticated:
-        return False
-    return run.submission.learner_id == user.pk or user.has_perm("core.administer")
+    """The learner who submitted, their mentor, or an administrator."""
+    return can_see_learner(user, run.submission.learner_id)
 
 
 def can_act_on_run(user: User, run: Run) -> bool:
-    """Cancel and re-run: the learner who submitted, or an administrator."""
-    return can_view_run(user, run) and (run.submission.learner_id == user.pk or user.has_perm("core.administer"))
+    """Cancel and re-run: the learner who submitted, or an administrator (not the mentor)."""
+    return user.is_authenticated and (run.submission.learner_id == user.pk or user.has_perm("core.administer"))
 
 
 def runs_visible_to(user: User, queryset: QuerySet[Run]) -> QuerySet[Run]:
     if user.has_perm("core.administer"):
         return queryset
+    if user.has_perm("core.mentor"):
+        return queryset.filter(Q(submission__learner=user) | Q(submission__learner__in=mentees_of(user)))
     return queryset.filter(submission__learner=user)

@@ -27,6 +27,7 @@ from core.models import User
 from labs import jobs
 from labs.datasets import dataset_test_labels
 from labs.models import ACTIVE_STATES, Lab, Run, RunState, Submission, new_token
+from labs.notifications import run_finished_notify
 from labs.scoring import predictions_to_json, score_predictions
 from labs.validation import SubmissionRejected, check_quota, kind_of, prepare_code, resolve_params
 from workers import control
@@ -232,7 +233,8 @@ def _on_finished(run_id: int, token: str, event: dict[str, Any]) -> None:
         else:
             final = {"timed_out": RunState.TIMED_OUT, "cancelled": RunState.CANCELLED}.get(state, RunState.FAILED)
             reason = str(result.get("reason") or "error: the run ended without a result")[:500]
-            _move(run_id, token, LIVE_STATES, final, reason=reason, log=run.log, **common)
+            if _move(run_id, token, LIVE_STATES, final, reason=reason, log=run.log, **common):
+                run_finished_notify(run_id=run_id)
             return
     run_score(run_id=run_id)
 
@@ -250,6 +252,7 @@ def run_score(*, run_id: int) -> None:
         else:
             run.state, run.score, run.passed = RunState.SUCCEEDED, outcome.score, lab.passes(outcome.score)
         run.save(update_fields=["state", "reason", "score", "passed", "updated_at"])
+        run_finished_notify(run_id=run.pk)
 
 
 def _on_lost(run_id: int, token: str, event: dict[str, Any]) -> None:
@@ -273,6 +276,7 @@ def run_retry_or_fail(*, run_id: int, token: str, why: str) -> None:
         else:
             run.state, run.reason, run.finished_at = RunState.FAILED, f"platform: {why}", now
             run.save(update_fields=["state", "reason", "finished_at", "updated_at"])
+            run_finished_notify(run_id=run.pk)
 
 
 # --- The sweeper ----------------------------------------------------------------------
@@ -288,9 +292,14 @@ def runs_sweep() -> dict[str, int]:
     expired = Run.objects.filter(
         state=RunState.QUEUED, sent_at__lt=now - timedelta(seconds=settings.LAB_QUEUE_TIMEOUT_SECONDS)
     )
-    counts["expired"] = expired.update(
-        state=RunState.FAILED, reason="platform: no worker picked the run up", finished_at=now, updated_at=now
-    )
+    for run_id in expired.values_list("pk", flat=True):
+        with transaction.atomic():  # one run at a time: each failure notifies its learner once
+            moved = expired.filter(pk=run_id).update(
+                state=RunState.FAILED, reason="platform: no worker picked the run up", finished_at=now, updated_at=now
+            )
+            if moved:
+                run_finished_notify(run_id=run_id)
+        counts["expired"] += moved
     grace = timedelta(seconds=settings.LAB_LOST_GRACE_SECONDS)
     for run in Run.objects.filter(state__in=(RunState.PREPARING, RunState.RUNNING)).select_related("submission__lab"):
         if run.started_at and run.started_at + timedelta(seconds=run.submission.lab.wall_seconds) + grace < now:

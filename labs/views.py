@@ -14,6 +14,8 @@ from labs.forms import SubmitForm
 from labs.models import Run, Submission
 from labs.permissions import can_act_on_run, can_view_run
 from labs.validation import SubmissionRejected
+from mentorship import selectors as mentorship_selectors
+from mentorship.permissions import can_mentor
 
 
 @login_required
@@ -64,11 +66,15 @@ def _visible_run(request: HttpRequest, run_id: int) -> Run:
 @login_required
 def run_detail(request: HttpRequest, run_id: int) -> HttpResponse:
     run = _visible_run(request, run_id)
+    reviews = mentorship_selectors.reviews_of(run)
     context = {
         "run": run,
         "lab": run.submission.lab,
         "progress": selectors.run_progress(run),
         "can_act": can_act_on_run(request.user, run),
+        "can_review": run.is_final and can_mentor(request.user, run.submission.learner_id),
+        "reviews": reviews,
+        "code_lines": mentorship_selectors.code_with_comments(run.submission.code, reviews),
         "poll_ms": settings.RUN_PAGE_POLL_MS,
     }
     return render(request, "labs/run_detail.html", context)

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import datetime
+
 import factory
 
 from core.models import Role, User
@@ -77,3 +79,13 @@ def course_with_lessons(*, modules: int = 2, lessons_per_module: int = 2, **cour
             position += 1
             LessonFactory(module=module, position=position, slug=f"{course.slug}-l{position}")
     return course
+
+
+class CohortFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "core.Cohort"
+
+    slug = factory.Sequence(lambda n: f"cohort-{n}")
+    name = factory.Sequence(lambda n: f"Cohort {n}")
+    starts_on = datetime.date(2026, 3, 1)
+    ends_on = datetime.date(2026, 6, 30)

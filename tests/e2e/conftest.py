@@ -15,6 +15,10 @@ os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 from playwright.sync_api import Browser, Page, sync_playwright
 
+# Fixtures the journeys share with the app tests (a lab with data; a cohort with mentors; a rubric).
+from tests.labs.conftest import lab  # noqa: F401
+from tests.mentorship.conftest import cohort, other_mentor, rubric  # noqa: F401
+
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
 ARGS = [
     "--no-sandbox",

@@ -40,6 +40,8 @@ class Command(BaseCommand):
         try:
             self._start_all(host, port)
             self._wait_until_up(f"http://{host}:{port}/healthz")
+            if not no_seed:  # now that the broker and the lab worker run, the demo runs can go
+                call_command("seed_demo", with_runs=True, verbosity=0)
             self._print_banner(host, port, seeded=not no_seed)
             self._supervise()
         except KeyboardInterrupt:

@@ -1,0 +1,116 @@
+"""Background jobs of any kind (roster import, gradebook export): who may see one, and the state
+changes every job goes through. A job's own work lives with its kind (e.g. ``core.roster``)."""
+
+from __future__ import annotations
+
+import csv
+import io
+import logging
+from itertools import islice
+
+from django.contrib.auth.models import AnonymousUser
+from django.db.models import QuerySet
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from core.celery import app as celery_app
+from core.models import Job, JobState, NotificationKind, User
+from core.notifications import language_of, notify
+
+FINAL_STATES = (JobState.DONE, JobState.FAILED)
+
+# How the job page names the counts of a job's summary; a key not listed shows as it is.
+SUMMARY_LABELS = {
+    "rows": gettext_lazy("rows read"),
+    "added": gettext_lazy("added"),
+    "already_present": gettext_lazy("already present"),
+    "invalid": gettext_lazy("invalid"),
+    "invited": gettext_lazy("invited (new accounts)"),
+}
+
+
+def can_view_job(user: User | AnonymousUser, job: Job) -> bool:
+    """The person who asked for it and administrators."""
+    if not user.is_authenticated:
+        return False
+    return job.requested_by_id == user.pk or user.has_perm("core.administer")
+
+
+def jobs_visible_to(user: User | AnonymousUser) -> QuerySet[Job]:
+    if not user.is_authenticated:
+        return Job.objects.none()
+    jobs = Job.objects.select_related("requested_by", "cohort")
+    return jobs if user.has_perm("core.administer") else jobs.filter(requested_by=user)
+
+
+def job_is_final(job: Job) -> bool:
+    return job.state in FINAL_STATES
+
+
+def job_summary_items(job: Job) -> list[tuple[str, object]]:
+    return [(SUMMARY_LABELS.get(key, key), value) for key, value in job.summary.items()]
+
+
+def job_result_preview(job: Job, *, limit: int = 50) -> tuple[list[str], list[list[str]]]:
+    """The header and first ``limit`` rows of a job's CSV result, to show on its page."""
+    reader = csv.reader(io.StringIO(job.result_text))
+    header = next(reader, [])
+    return header, list(islice(reader, limit))
+
+
+def job_start(*, job: Job) -> None:
+    job.state = JobState.RUNNING
+    job.error = ""
+    job.save(update_fields=["state", "error"])
+
+
+def job_finish(*, job: Job, summary: dict[str, int], result_name: str, result_text: str) -> None:
+    job.state = JobState.DONE
+    job.summary = summary
+    job.result_name = result_name
+    job.result_text = result_text
+    job.finished_at = timezone.now()
+    job.save(update_fields=["state", "summary", "result_name", "result_text", "finished_at"])
+    _notify_requester(job)
+
+
+def job_fail(*, job: Job, error: str) -> None:
+    job.state = JobState.FAILED
+    job.error = error
+    job.finished_at = timezone.now()
+    job.save(update_fields=["state", "error", "finished_at"])
+    _notify_requester(job)
+
+
+def _notify_requester(job: Job) -> None:
+    user = job.requested_by
+    with language_of(user):
+        kind = job.get_kind_display()
+        if job.state == JobState.DONE:
+            title = _("Your %(kind)s #%(id)s has finished.") % {"kind": kind, "id": job.pk}
+        else:
+            title = _("Your %(kind)s #%(id)s failed.") % {"kind": kind, "id": job.pk}
+    notify(user=user, kind=NotificationKind.JOB_FINISHED, title=title, url=job.get_absolute_url())
+
+
+def spreadsheet_safe(value: str) -> str:
+    """A CSV cell as text: spreadsheets run a cell starting with = + - @ (or a tab or carriage
+    return) as a formula, so such a cell gets a leading apostrophe."""
+    return f"'{value}" if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
+
+
+logger = logging.getLogger(__name__)
+
+
+def job_enqueue(*, job_id: int, task_name: str) -> None:
+    """Send a job's task to the broker (call it from ``transaction.on_commit``). A broker outage
+    fails the job visibly, in the requester's language, instead of leaving it queued for ever."""
+    try:
+        celery_app.send_task(task_name, args=[job_id])
+    except Exception as exc:
+        logger.exception("could not queue job %s (%s)", job_id, task_name)
+        job = Job.objects.select_related("requested_by").get(pk=job_id)
+        with language_of(job.requested_by):
+            error = f"{_('The job could not be queued.')} ({type(exc).__name__}: {exc})"
+        job_fail(job=job, error=error)

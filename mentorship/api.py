@@ -1,0 +1,227 @@
+"""Mentorship API: the review queue, reviews, the mentor dashboard, sessions and private notes.
+The same permission rules as the pages (``mentorship.permissions``)."""
+
+from __future__ import annotations
+
+from django.http import Http404
+from django.shortcuts import get_object_or_404
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import serializers, status
+from rest_framework.exceptions import PermissionDenied
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from core.models import User
+from labs import selectors as labs_selectors
+from labs.models import Run
+from labs.permissions import can_view_run
+from mentorship import selectors, services
+from mentorship.models import MentorNote, Review, SessionRecord, Verdict
+from mentorship.permissions import can_mentor, can_see_learner, is_admin, is_mentor
+
+
+class ScoreSerializer(serializers.Serializer):
+    criterion = serializers.CharField(source="criterion.title")
+    level = serializers.CharField(source="level.title")
+    points = serializers.IntegerField(source="level.points")
+
+
+class LineCommentSerializer(serializers.Serializer):
+    line = serializers.IntegerField(min_value=1)
+    text = serializers.CharField()
+
+
+class ReviewSerializer(serializers.ModelSerializer):
+    mentor = serializers.CharField(source="mentor.__str__", read_only=True)
+    scores = ScoreSerializer(many=True, read_only=True)
+    line_comments = LineCommentSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = Review
+        fields = [
+            "id",
+            "run",
+            "mentor",
+            "verdict",
+            "comment",
+            "points",
+            "max_points",
+            "scores",
+            "line_comments",
+            "created_at",
+        ]
+
+
+class QueueRunSerializer(serializers.ModelSerializer):
+    lab = serializers.CharField(source="submission.lab.slug")
+    learner = serializers.CharField(source="submission.learner.username")
+    url = serializers.CharField(source="get_absolute_url")
+
+    class Meta:
+        model = Run
+        fields = ["id", "lab", "learner", "state", "score", "passed", "finished_at", "url"]
+
+
+def _require_mentor_role(request: Request) -> None:
+    if not (is_mentor(request.user) or is_admin(request.user)):
+        raise PermissionDenied
+
+
+class ReviewQueueApi(APIView):
+    """Finished, unreviewed runs of your mentees, oldest first."""
+
+    @extend_schema(
+        parameters=[OpenApiParameter("lab", str), OpenApiParameter("state", str)],
+        responses=QueueRunSerializer(many=True),
+    )
+    def get(self, request: Request) -> Response:
+        _require_mentor_role(request)
+        runs = selectors.review_queue(
+            mentor=request.user, lab=request.query_params.get("lab"), state=request.query_params.get("state")
+        )
+        return Response(QueueRunSerializer(runs[:200], many=True).data)
+
+
+class RunReviewsApi(APIView):
+    class ReviewInputSerializer(serializers.Serializer):
+        verdict = serializers.ChoiceField(choices=Verdict.choices)
+        comment = serializers.CharField(required=False, allow_blank=True, default="")
+        levels = serializers.DictField(
+            child=serializers.IntegerField(), required=False, help_text='{"<criterion id>": <level id>}'
+        )
+        line_comments = LineCommentSerializer(many=True, required=False)
+
+    def _run(self, request: Request, run_id: int) -> Run:
+        run = labs_selectors.run_with_context(run_id)
+        if run is None or not can_view_run(request.user, run):
+            raise Http404
+        return run
+
+    @extend_schema(responses=ReviewSerializer(many=True))
+    def get(self, request: Request, run_id: int) -> Response:
+        return Response(ReviewSerializer(selectors.reviews_of(self._run(request, run_id)), many=True).data)
+
+    @extend_schema(request=ReviewInputSerializer, responses={201: ReviewSerializer})
+    def post(self, request: Request, run_id: int) -> Response:
+        run = self._run(request, run_id)
+        if not can_mentor(request.user, run.submission.learner_id):
+            raise PermissionDenied
+        data = self._validated(request)
+        try:
+            services.review_create(
+                mentor=request.user,
+                run=run,
+                verdict=data["verdict"],
+                comment=data["comment"],
+                levels={int(k): v for k, v in data.get("levels", {}).items()},
+                line_comments=[(c["line"], c["text"]) for c in data.get("line_comments", [])],
+            )
+        except services.MentorshipRefused as refused:
+            return Response({"errors": refused.errors}, status=status.HTTP_400_BAD_REQUEST)
+        newest = selectors.reviews_of(run)[0]
+        return Response(ReviewSerializer(newest).data, status=status.HTTP_201_CREATED)
+
+    def _validated(self, request: Request) -> dict:
+        serializer = self.ReviewInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        levels = serializer.validated_data.get("levels", {})
+        if any(not str(key).isdigit() for key in levels):
+            raise serializers.ValidationError({"levels": ["Keys are criterion ids."]})
+        return serializer.validated_data
+
+
+class MenteeStatusSerializer(serializers.Serializer):
+    username = serializers.CharField(source="learner.username")
+    name = serializers.CharField(source="learner.__str__")
+    cohort = serializers.CharField()
+    runs = serializers.IntegerField()
+    labs_passed = serializers.IntegerField()
+    awaiting_review = serializers.IntegerField()
+    last_active = serializers.DateTimeField(allow_null=True)
+    failures_in_a_row = serializers.IntegerField()
+    stuck = serializers.BooleanField()
+    stuck_reason = serializers.CharField()
+
+
+class MenteesApi(APIView):
+    """The mentor dashboard: each mentee's activity and who may be stuck."""
+
+    @extend_schema(responses=MenteeStatusSerializer(many=True))
+    def get(self, request: Request) -> Response:
+        _require_mentor_role(request)
+        return Response(MenteeStatusSerializer(selectors.mentor_dashboard(mentor=request.user), many=True).data)
+
+
+class SessionSerializer(serializers.ModelSerializer):
+    mentor = serializers.CharField(source="mentor.__str__", read_only=True)
+    learner = serializers.CharField(source="learner.username", read_only=True)
+
+    class Meta:
+        model = SessionRecord
+        fields = ["id", "mentor", "learner", "held_on", "notes", "action_items", "created_at"]
+
+
+class NoteSerializer(serializers.ModelSerializer):
+    mentor = serializers.CharField(source="mentor.__str__", read_only=True)
+
+    class Meta:
+        model = MentorNote
+        fields = ["id", "mentor", "text", "created_at"]
+
+
+def _learner(request: Request, username: str, *, mentor_only: bool) -> User:
+    learner = get_object_or_404(User, username=username)
+    allowed = can_mentor if mentor_only else can_see_learner
+    if not allowed(request.user, learner.pk):
+        raise Http404
+    return learner
+
+
+class MenteeSessionsApi(APIView):
+    """Session records with a learner: the learner, their mentor and administrators read them."""
+
+    @extend_schema(responses=SessionSerializer(many=True))
+    def get(self, request: Request, username: str) -> Response:
+        learner = _learner(request, username, mentor_only=False)
+        return Response(SessionSerializer(selectors.sessions_of(learner), many=True).data)
+
+    @extend_schema(request=SessionSerializer, responses={201: SessionSerializer})
+    def post(self, request: Request, username: str) -> Response:
+        learner = _learner(request, username, mentor_only=True)
+        serializer = SessionSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        try:
+            record = services.session_record_create(
+                mentor=request.user,
+                learner=learner,
+                held_on=data["held_on"],
+                notes=data["notes"],
+                action_items=data.get("action_items", ""),
+            )
+        except services.MentorshipRefused as refused:
+            return Response({"errors": refused.errors}, status=status.HTTP_400_BAD_REQUEST)
+        return Response(SessionSerializer(record).data, status=status.HTTP_201_CREATED)
+
+
+class MenteeNotesApi(APIView):
+    """Private notes about a learner: their author and administrators only; never the learner."""
+
+    @extend_schema(responses=NoteSerializer(many=True))
+    def get(self, request: Request, username: str) -> Response:
+        learner = _learner(request, username, mentor_only=True)
+        return Response(NoteSerializer(selectors.notes_about(reader=request.user, learner=learner), many=True).data)
+
+    @extend_schema(request=NoteSerializer, responses={201: NoteSerializer})
+    def post(self, request: Request, username: str) -> Response:
+        learner = _learner(request, username, mentor_only=True)
+        serializer = NoteSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        try:
+            note = services.mentor_note_create(
+                mentor=request.user, learner=learner, text=serializer.validated_data["text"]
+            )
+        except services.MentorshipRefused as refused:
+            return Response({"errors": refused.errors}, status=status.HTTP_400_BAD_REQUEST)
+        return Response(NoteSerializer(note).data, status=status.HTTP_201_CREATED)

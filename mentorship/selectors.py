@@ -1,0 +1,165 @@
+"""Reads of mentorship: the review queue, the mentor dashboard, reviews, sessions and notes."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.db.models import Count, F, Max, Q, QuerySet, Window
+from django.db.models.functions import RowNumber
+from django.utils import timezone
+
+from core.models import CohortMember, User
+from labs.models import Run, RunState
+from mentorship.models import MentorNote, Review, SessionRecord
+from mentorship.permissions import is_admin, mentees_of
+
+REVIEWABLE_STATES = (RunState.SUCCEEDED, RunState.FAILED, RunState.TIMED_OUT)
+FAILURES_IN_A_ROW = 3
+
+
+def review_queue(*, mentor: User, lab: str | None = None, state: str | None = None) -> QuerySet[Run]:
+    """Finished runs of the mentor's mentees (every learner's, for an administrator) that nobody
+    has reviewed yet, oldest first."""
+    runs = Run.objects.filter(state__in=REVIEWABLE_STATES, reviews__isnull=True)
+    if not is_admin(mentor):
+        runs = runs.filter(submission__learner__in=mentees_of(mentor))
+    if lab:
+        runs = runs.filter(submission__lab__slug=lab)
+    if state:
+        runs = runs.filter(state=state)
+    return runs.select_related("submission__lab", "submission__learner").order_by("finished_at", "pk")
+
+
+def reviews_of(run: Run) -> list[Review]:
+    """Reviews of a run, newest first, with their scores and line comments."""
+    return list(
+        Review.objects.filter(run=run)
+        .select_related("mentor")
+        .prefetch_related("scores__criterion", "scores__level", "line_comments")
+    )
+
+
+def reviews_received(learner: User) -> QuerySet[Review]:
+    return Review.objects.filter(run__submission__learner=learner).select_related("mentor", "run__submission__lab")
+
+
+def sessions_of(learner: User) -> QuerySet[SessionRecord]:
+    return SessionRecord.objects.filter(learner=learner).select_related("mentor")
+
+
+def notes_about(*, reader: User, learner: User) -> QuerySet[MentorNote]:
+    """Private notes: their author sees them, and administrators. Never the learner."""
+    notes = MentorNote.objects.filter(learner=learner).select_related("mentor")
+    if reader.pk == learner.pk:
+        return notes.none()
+    return notes if is_admin(reader) else notes.filter(mentor=reader)
+
+
+@dataclass(frozen=True)
+class MenteeStatus:
+    learner: User
+    cohort: str
+    runs: int
+    labs_passed: int
+    awaiting_review: int
+    last_active: dt.datetime | None
+    failures_in_a_row: int
+    stuck_reason: str
+
+    @property
+    def stuck(self) -> bool:
+        return bool(self.stuck_reason)
+
+
+def _failure_streaks(learner_ids: list[int]) -> dict[int, int]:
+    """How many of each learner's latest runs in a row did not pass (up to FAILURES_IN_A_ROW)."""
+    ranked = (
+        Run.objects.filter(submission__learner_id__in=learner_ids, state__in=REVIEWABLE_STATES)
+        .annotate(
+            learner_id=F("submission__learner_id"),
+            rank=Window(RowNumber(), partition_by=[F("submission__learner_id")], order_by=F("queued_at").desc()),
+        )
+        .filter(rank__lte=FAILURES_IN_A_ROW)
+        .values_list("learner_id", "passed")
+    )
+    latest: dict[int, list[bool]] = {}
+    for learner_id, passed in ranked:
+        latest.setdefault(learner_id, []).append(bool(passed))
+    streaks = {}
+    for learner_id, outcomes in latest.items():
+        streak = 0
+        for passed in outcomes:
+            if passed:
+                break
+            streak += 1
+        streaks[learner_id] = streak
+    return streaks
+
+
+def mentor_dashboard(*, mentor: User, now: dt.datetime | None = None) -> list[MenteeStatus]:
+    """Each mentee's activity, and who is stuck: nothing done for ``MENTOR_STUCK_DAYS`` days, or
+    their last three runs all failed. Stuck learners first. A fixed number of queries."""
+    now = now or timezone.now()
+    mentees = list(
+        mentees_of(mentor)
+        .annotate(
+            n_runs=Count("submissions__runs", distinct=True),
+            n_passed=Count("submissions__lab", filter=Q(submissions__runs__passed=True), distinct=True),
+            n_waiting=Count(
+                "submissions__runs",
+                filter=Q(submissions__runs__state__in=REVIEWABLE_STATES, submissions__runs__reviews__isnull=True),
+                distinct=True,
+            ),
+            last_run=Max("submissions__runs__queued_at"),
+            last_lesson=Max("completions__completed_at"),
+        )
+        .order_by("username")
+    )
+    cohorts = {m.learner_id: m.cohort.name for m in _memberships(mentor, [m.pk for m in mentees])}
+    streaks = _failure_streaks([m.pk for m in mentees])
+    stuck_after = dt.timedelta(days=settings.MENTOR_STUCK_DAYS)
+    statuses = []
+    for mentee in mentees:
+        last = max((t for t in (mentee.last_run, mentee.last_lesson) if t), default=None)
+        streak = streaks.get(mentee.pk, 0)
+        if streak >= FAILURES_IN_A_ROW:
+            reason = "failing"
+        elif last is None or now - last > stuck_after:
+            reason = "inactive"
+        else:
+            reason = ""
+        statuses.append(
+            MenteeStatus(
+                learner=mentee,
+                cohort=cohorts.get(mentee.pk, ""),
+                runs=mentee.n_runs,
+                labs_passed=mentee.n_passed,
+                awaiting_review=mentee.n_waiting,
+                last_active=last,
+                failures_in_a_row=streak,
+                stuck_reason=reason,
+            )
+        )
+    return sorted(statuses, key=lambda s: (not s.stuck, s.learner.username))
+
+
+def _memberships(mentor: User, learner_ids: list[int]) -> QuerySet[CohortMember]:
+    return CohortMember.objects.filter(mentor=mentor, learner_id__in=learner_ids).select_related("cohort")
+
+
+@dataclass(frozen=True)
+class CodeLine:
+    number: int
+    text: str
+    comments: list[str]
+
+
+def code_with_comments(code: str, reviews: list[Review]) -> list[CodeLine]:
+    """The submitted code line by line, each with the line comments every review left on it."""
+    by_line: dict[int, list[str]] = {}
+    for review in reversed(reviews):  # oldest first under each line
+        for comment in review.line_comments.all():
+            by_line.setdefault(comment.line, []).append(f"{review.mentor}: {comment.text}")
+    return [CodeLine(n, text, by_line.get(n, [])) for n, text in enumerate(code.split("\n"), start=1)]

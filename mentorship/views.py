@@ -1,0 +1,137 @@
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import get_object_or_404, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+
+from core.models import User
+from labs import selectors as labs_selectors
+from labs.models import Lab, Run
+from mentorship import selectors, services
+from mentorship.forms import NoteForm, ReviewForm, SessionForm
+from mentorship.permissions import can_mentor, is_admin, is_mentor
+from mentorship.selectors import REVIEWABLE_STATES
+
+
+def _mentor_only(request: HttpRequest) -> None:
+    if not (is_mentor(request.user) or is_admin(request.user)):
+        raise Http404
+
+
+@login_required
+def dashboard(request: HttpRequest) -> HttpResponse:
+    _mentor_only(request)
+    statuses = selectors.mentor_dashboard(mentor=request.user)
+    context = {
+        "statuses": statuses,
+        "stuck": sum(1 for s in statuses if s.stuck),
+        "queue_size": selectors.review_queue(mentor=request.user).count(),
+    }
+    return render(request, "mentorship/dashboard.html", context)
+
+
+@login_required
+def queue(request: HttpRequest) -> HttpResponse:
+    _mentor_only(request)
+    lab, state = request.GET.get("lab") or None, request.GET.get("state") or None
+    if state not in (None, *REVIEWABLE_STATES):
+        state = None
+    context = {
+        "runs": selectors.review_queue(mentor=request.user, lab=lab, state=state)[:200],
+        "labs": Lab.objects.order_by("slug"),
+        "states": [(s.value, s.label) for s in REVIEWABLE_STATES],
+        "chosen_lab": lab or "",
+        "chosen_state": state or "",
+    }
+    return render(request, "mentorship/queue.html", context)
+
+
+def _run_to_review(request: HttpRequest, run_id: int) -> Run:
+    run = labs_selectors.run_with_context(run_id)
+    if run is None or not can_mentor(request.user, run.submission.learner_id):
+        raise Http404
+    return run
+
+
+@login_required
+def review(request: HttpRequest, run_id: int) -> HttpResponse:
+    run = _run_to_review(request, run_id)
+    rubric = services.rubric_of(run)
+    form = ReviewForm(request.POST or None, rubric=rubric)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.review_create(
+                mentor=request.user,
+                run=run,
+                verdict=form.cleaned_data["verdict"],
+                comment=form.cleaned_data["comment"],
+                levels=form.levels(),
+                line_comments=form.cleaned_data["line_comments"],
+            )
+        except services.MentorshipRefused as refused:
+            for error in refused.errors:
+                form.add_error(None, error)
+        else:
+            messages.success(request, _("Review posted; the learner has been notified."))
+            return HttpResponseRedirect(reverse("mentorship:queue"))
+    reviews = selectors.reviews_of(run)
+    context = {
+        "run": run,
+        "lab": run.submission.lab,
+        "form": form,
+        "rubric": rubric,
+        "reviews": reviews,
+        "code_lines": selectors.code_with_comments(run.submission.code, reviews),
+    }
+    return render(request, "mentorship/review.html", context, status=400 if form.errors else 200)
+
+
+@login_required
+def mentee(request: HttpRequest, username: str) -> HttpResponse:
+    learner = get_object_or_404(User, username=username)
+    if not can_mentor(request.user, learner.pk):
+        raise Http404
+    session_form = SessionForm(request.POST if "session" in request.POST else None, prefix="session")
+    note_form = NoteForm(request.POST if "note" in request.POST else None, prefix="note")
+    if request.method == "POST":
+        saved = _save_mentee_forms(request, learner, session_form, note_form)
+        if saved:
+            return HttpResponseRedirect(request.path)
+    context = {
+        "learner": learner,
+        "runs": labs_selectors.runs_of(learner=learner).order_by("-queued_at")[:20],
+        "sessions": selectors.sessions_of(learner),
+        "notes": selectors.notes_about(reader=request.user, learner=learner),
+        "session_form": session_form,
+        "note_form": note_form,
+    }
+    return render(request, "mentorship/mentee.html", context)
+
+
+def _save_mentee_forms(request: HttpRequest, learner: User, session_form: SessionForm, note_form: NoteForm) -> bool:
+    try:
+        if "session" in request.POST and session_form.is_valid():
+            services.session_record_create(mentor=request.user, learner=learner, **session_form.cleaned_data)
+            messages.success(request, _("Session recorded; the learner can see it."))
+            return True
+        if "note" in request.POST and note_form.is_valid():
+            services.mentor_note_create(mentor=request.user, learner=learner, text=note_form.cleaned_data["text"])
+            messages.success(request, _("Private note saved."))
+            return True
+    except services.MentorshipRefused as refused:
+        for error in refused.errors:
+            messages.error(request, error)
+    return False
+
+
+@login_required
+def my_mentoring(request: HttpRequest) -> HttpResponse:
+    """A learner's side: their mentoring sessions with action items, and the reviews of their runs."""
+    context = {
+        "sessions": selectors.sessions_of(request.user),
+        "reviews": selectors.reviews_received(request.user)[:50],
+    }
+    return render(request, "mentorship/my_mentoring.html", context)

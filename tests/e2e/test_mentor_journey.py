@@ -1,0 +1,49 @@
+"""A mentor opens the review queue, reviews a run with the rubric and a line comment, and the
+learner sees the review on the run page — in a real browser."""
+
+from __future__ import annotations
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from core.models import Cohort, User
+from labs.models import Lab
+from mentorship.models import Rubric
+from tests.e2e.conftest import login
+from tests.factories import PASSWORD
+from tests.mentorship.conftest import finished_run
+
+pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
+
+
+def test_mentor_reviews_a_run_with_the_rubric_and_the_learner_sees_it(
+    page: Page,
+    mentor: User,
+    learner: User,
+    cohort: Cohort,
+    lab: Lab,
+    rubric: Rubric,
+) -> None:
+    run = finished_run(learner, lab, passed=False)
+    login(page, mentor.username, PASSWORD)
+    expect(page.get_by_test_id("home-queue")).to_contain_text("1")
+    page.get_by_test_id("home-queue").click()
+    page.get_by_test_id(f"review-{run.pk}").click()
+
+    for criterion, level in (("Correctness", "Partly (2)"), ("Code quality", "Fully (5)")):
+        page.locator("fieldset.rubric .criterion", has_text=criterion).get_by_label(level).check()
+    page.get_by_label("changes requested").check()
+    page.fill("#id_comment", "Good start. Lower the **learning rate**.")
+    page.locator(".code-lines .ln[data-line='3']").click()  # starts "3: " in the line-comments box
+    page.locator("#id_line_comments").press_sequentially("return the trained model here")
+    page.get_by_test_id("post-review").click()
+    expect(page.get_by_test_id("queue-empty")).to_be_visible()
+
+    page.get_by_role("button", name="Sign out").click()
+    login(page, learner.username, PASSWORD)
+    page.goto(run.get_absolute_url())
+    review = page.get_by_test_id("review")
+    expect(review.get_by_test_id("review-verdict")).to_have_text("changes requested")
+    expect(review.get_by_test_id("review-points")).to_have_text("7 / 10")
+    expect(review.locator("strong")).to_have_text("learning rate")
+    expect(page.get_by_test_id("line-comment-3")).to_contain_text("return the trained model here")

@@ -1,0 +1,41 @@
+"""`make run`'s demo: the cohort, its mentors, and the demo learners' runs trained for real by a
+lab worker, then waiting in their mentor's review queue."""
+
+from __future__ import annotations
+
+import subprocess
+
+import pytest
+from django.core.management import call_command
+
+from core.models import Cohort
+from labs.demo_seed import DEMO_SUBMISSIONS
+from labs.models import Run, RunState
+from mentorship import selectors
+from mentorship.models import Rubric
+from tests.labs.test_pipeline import wait_until_final
+
+pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
+
+
+def test_demo_cohort_has_mentors_deadlines_rubrics_and_real_runs_to_review(
+    site_worker: subprocess.Popen, lab_worker: subprocess.Popen, settings: object, tmp_path: object
+) -> None:
+    settings.DATASET_STORAGE_DIR = tmp_path
+    call_command("seed_demo", with_runs=True, verbosity=0)
+    call_command("seed_demo", with_runs=True, verbosity=0)  # idempotent: nothing queued twice
+    cohort = Cohort.objects.get(slug="spring-2026")
+    pairs = {(m.learner.username, m.mentor.username) for m in cohort.members.select_related("learner", "mentor")}
+    assert pairs == {("learner", "mentor"), ("learner2", "mentor2")}
+    assert cohort.deadlines.count() == 4 and Rubric.objects.count() == 4
+
+    runs = [wait_until_final(run) for run in Run.objects.select_related("submission__lab", "submission__learner")]
+    assert len(runs) == len(DEMO_SUBMISSIONS)
+    outcomes = {(r.submission.learner.username, r.submission.lab.slug, r.passed) for r in runs}
+    assert all(run.state == RunState.SUCCEEDED for run in runs), [(r.state, r.reason) for r in runs]
+    assert ("learner", "digits-mlp", True) in outcomes and ("learner", "digits-mlp", False) in outcomes
+    assert ("learner2", "two-spirals", True) in outcomes
+
+    mentor = cohort.members.get(learner__username="learner").mentor
+    queue = list(selectors.review_queue(mentor=mentor))
+    assert {run.submission.learner.username for run in queue} == {"learner"} and len(queue) == 3
