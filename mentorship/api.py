@@ -140,6 +140,7 @@ class MenteeStatusSerializer(serializers.Serializer):
     awaiting_review = serializers.IntegerField()
     last_active = serializers.DateTimeField(allow_null=True)
     failures_in_a_row = serializers.IntegerField()
+    course_percent = serializers.IntegerField(allow_null=True)
     stuck = serializers.BooleanField()
     stuck_reason = serializers.CharField()
 

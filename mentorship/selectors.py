@@ -10,6 +10,7 @@ from django.db.models import Count, F, Max, Q, QuerySet, Window
 from django.db.models.functions import RowNumber
 from django.utils import timezone
 
+from core.cohorts import lessons_done
 from core.models import CohortMember, User
 from labs.models import Run, RunState
 from mentorship.models import MentorNote, Review, SessionRecord
@@ -67,6 +68,7 @@ class MenteeStatus:
     last_active: dt.datetime | None
     failures_in_a_row: int
     stuck_reason: str
+    course_percent: int | None = None  # share of the cohort's lessons done; None without lessons
 
     @property
     def stuck(self) -> bool:
@@ -117,7 +119,9 @@ def mentor_dashboard(*, mentor: User, now: dt.datetime | None = None) -> list[Me
         )
         .order_by("username")
     )
-    cohorts = {m.learner_id: m.cohort.name for m in _memberships(mentor, [m.pk for m in mentees])}
+    memberships = list(_memberships(mentor, [m.pk for m in mentees]))
+    cohorts = {m.learner_id: m.cohort.name for m in memberships}
+    percents = _course_percents(memberships)
     streaks = _failure_streaks([m.pk for m in mentees])
     stuck_after = dt.timedelta(days=settings.MENTOR_STUCK_DAYS)
     statuses = []
@@ -140,9 +144,23 @@ def mentor_dashboard(*, mentor: User, now: dt.datetime | None = None) -> list[Me
                 last_active=last,
                 failures_in_a_row=streak,
                 stuck_reason=reason,
+                course_percent=percents.get(mentee.pk),
             )
         )
     return sorted(statuses, key=lambda s: (not s.stuck, s.learner.username))
+
+
+def _course_percents(memberships: list[CohortMember]) -> dict[int, int]:
+    """Each mentee's share of their cohort's lessons done: two queries per cohort the mentor is in."""
+    by_cohort: dict[int, list[CohortMember]] = {}
+    for membership in memberships:
+        by_cohort.setdefault(membership.cohort_id, []).append(membership)
+    percents = {}
+    for rows in by_cohort.values():
+        total, done = lessons_done(rows[0].cohort, [m.learner_id for m in rows])
+        if total:
+            percents |= {m.learner_id: round(100 * done.get(m.learner_id, 0) / total) for m in rows}
+    return percents
 
 
 def _memberships(mentor: User, learner_ids: list[int]) -> QuerySet[CohortMember]:

@@ -169,3 +169,15 @@ def test_sessions_are_visible_to_the_learner(client: Client, mentor: User, learn
     client.force_login(learner)
     html = client.get("/mentoring/me/").content.decode()
     assert "Talked about Adam" in html and "Re-run two-spirals" in html
+
+
+def test_dashboard_shows_each_mentees_share_of_the_cohorts_lessons(mentor: User, learner: User, cohort: Cohort) -> None:
+    from courses import services as course_services
+    from tests.factories import course_with_lessons
+
+    course = course_with_lessons(slug="basics", modules=1, lessons_per_module=4)
+    cohort.courses.add(course)
+    course_services.enrollment_create(user=learner, course=course)
+    course_services.lesson_complete(user=learner, lesson=course.lessons.first())
+    [status] = selectors.mentor_dashboard(mentor=mentor)
+    assert status.course_percent == 25
