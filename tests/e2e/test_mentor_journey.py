@@ -47,3 +47,29 @@ def test_mentor_reviews_a_run_with_the_rubric_and_the_learner_sees_it(
     expect(review.get_by_test_id("review-points")).to_have_text("7 / 10")
     expect(review.locator("strong")).to_have_text("learning rate")
     expect(page.get_by_test_id("line-comment-3")).to_contain_text("return the trained model here")
+
+
+@pytest.mark.parametrize("language", ["en", "zh-hans"])
+def test_mentoring_cohort_and_grade_pages_fit_a_phone(
+    page: Page, admin_user: User, learner: User, cohort: Cohort, lab: Lab, rubric: Rubric, language: str
+) -> None:
+    run = finished_run(learner, lab)
+    page.set_viewport_size({"width": 375, "height": 740})
+    login(page, admin_user.username, PASSWORD)
+    page.context.add_cookies([{"name": "django_language", "value": language, "url": page.url}])
+    pages = [
+        "/mentoring/",
+        "/mentoring/queue/",
+        f"/mentoring/runs/{run.pk}/review/",
+        f"/mentoring/mentees/{learner.username}/",
+        f"/cohorts/{cohort.slug}/",
+        f"/cohorts/{cohort.slug}/dashboard/",
+        f"/cohorts/{cohort.slug}/gradebook/",
+        "/grades/",
+        "/notifications/",
+    ]
+    for url in pages:
+        page.goto(url)
+        page.wait_for_load_state("load")
+        overflow = page.evaluate("() => document.documentElement.scrollWidth - window.innerWidth")
+        assert overflow <= 0, f"{url} scrolls sideways by {overflow}px on a phone"
