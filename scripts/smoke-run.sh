@@ -18,6 +18,7 @@ if [ -z "$ok" ]; then
   echo "make run did not become healthy with both workers; its output:"; tail -n 80 "$log"; exit 1
 fi
 echo "healthz: $body"
+for _ in $(seq 30); do grep -q "AI Academy is running" "$log" && break; sleep 0.5; done
 grep -q "AI Academy is running" "$log" || { echo "no banner with the URL and logins"; exit 1; }
 kill -INT -- -"$group"
 for _ in $(seq 40); do

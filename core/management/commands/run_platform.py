@@ -21,6 +21,7 @@ from django.core.management.base import BaseCommand
 
 from core import embedded_broker
 from core.demo import DEMO_USERS
+from labs.demo_seed import demo_runs_seed
 
 
 class Command(BaseCommand):
@@ -40,9 +41,9 @@ class Command(BaseCommand):
         try:
             self._start_all(host, port)
             self._wait_until_up(f"http://{host}:{port}/healthz")
-            if not no_seed:  # now that the broker and the lab worker run, the demo runs can go
-                call_command("seed_demo", with_runs=True, verbosity=0)
             self._print_banner(host, port, seeded=not no_seed)
+            if not no_seed:  # now that the broker and the lab worker run, the demo runs can go
+                demo_runs_seed()
             self._supervise()
         except KeyboardInterrupt:
             self.stdout.write("\nStopping…")
@@ -114,6 +115,10 @@ class Command(BaseCommand):
         ]
         if seeded:
             users = ", ".join(username for username, *_ in DEMO_USERS)
-            lines += [f"  demo logins: {users}", f"  password:    {settings.DEMO_PASSWORD}"]
+            lines += [
+                f"  demo logins: {users}",
+                f"  password:    {settings.DEMO_PASSWORD}",
+                "  demo runs:   the demo learners' submissions train now, on the lab worker (about a minute)",
+            ]
         lines += ["  Press Ctrl-C to stop everything.", "=" * 64, ""]
         self.stdout.write("\n".join(lines))
