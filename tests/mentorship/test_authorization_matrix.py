@@ -80,9 +80,13 @@ ENDPOINTS = [
         method="post",
         data=lambda w: {"learner": w.users["learner"].pk, "lab": "tiny", "score": "80", "reason": "re-graded"},
     ),
+    Endpoint(
+        "API gradebook export", lambda w: "/api/v1/cohorts/spring/gradebook/export/", STAFF, api=True, method="post"
+    ),
     # notifications
     Endpoint("notifications", lambda w: "/notifications/", EVERYONE_SIGNED_IN),
     Endpoint("API notifications", lambda w: "/api/v1/notifications/", EVERYONE_SIGNED_IN, api=True),
+    Endpoint("API read all", lambda w: "/api/v1/notifications/read-all/", EVERYONE_SIGNED_IN, api=True, method="post"),
     # mentorship pages
     Endpoint("mentor dashboard", lambda w: "/mentoring/", ("mentor", "other_mentor", "admin_user")),
     Endpoint("review queue", lambda w: "/mentoring/queue/", ("mentor", "other_mentor", "admin_user")),
