@@ -1,15 +1,13 @@
-"""Courses as code: read and write the folder format documented in the README ("Course format").
+"""Courses as code: read the folder format documented in the README ("Course format").
 
 This module knows files, not the database: ``course_read``/``path_read`` turn a folder into plain
-data and collect every problem with its file name; ``course_write``/``path_write`` write the same
-data back so that write → read gives what was written. ``courses.importing`` moves that data in and
-out of the database.
+data and collect every problem with its file name; ``courses.course_writer`` writes the same data
+back, and ``courses.importing`` moves it in and out of the database.
 """
 
 from __future__ import annotations
 
 import re
-import shutil
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
@@ -385,80 +383,3 @@ def path_read(folder: Path) -> tuple[PathData, list[CourseData]]:
 
 def is_path_folder(folder: Path) -> bool:
     return (folder / PATH_FILE).is_file() and not (folder / COURSE_FILE).is_file()
-
-
-# --- writing -------------------------------------------------------------------------------------
-
-
-def _bilingual_out(text: Bilingual) -> dict[str, str] | str:
-    return {"en": text.en, "zh": text.zh} if text.zh else text.en
-
-
-def _document(meta: dict[str, Any], body: Bilingual) -> str:
-    front = yaml.safe_dump(meta, allow_unicode=True, sort_keys=False, default_flow_style=False, width=100)
-    sections = [f"<!-- lang: {language} -->\n{text}\n" for language, text in (("en", body.en), ("zh", body.zh)) if text]
-    return f"---\n{front}---\n" + "\n".join(sections)
-
-
-def _hours_out(hours: Decimal) -> int | float:
-    return int(hours) if hours == hours.to_integral_value() else float(hours)
-
-
-def _tag_out(tag: TagData) -> dict[str, str] | str:
-    return tag.name.en if tag.name.zh in ("", tag.name.en) else {"en": tag.name.en, "zh": tag.name.zh}
-
-
-def _prepare_folder(folder: Path, marker: str) -> None:
-    """An empty folder, or one this format wrote before (its numbered folders are replaced)."""
-    if folder.exists() and not folder.is_dir():
-        raise CourseFormatError([f"{folder}: is a file, not a folder; export into an empty folder"])
-    folder.mkdir(parents=True, exist_ok=True)
-    entries = [p for p in folder.iterdir() if not p.name.startswith(".")]
-    if entries and not (folder / marker).is_file():
-        raise CourseFormatError([f"{folder}: not empty and holds no {marker}; export into an empty folder"])
-    for entry in entries:
-        if entry.is_dir():
-            shutil.rmtree(entry)
-        else:
-            entry.unlink()
-
-
-def course_write(course: CourseData, folder: Path) -> None:
-    _prepare_folder(folder, COURSE_FILE)
-    meta = {
-        "slug": course.slug,
-        "title": _bilingual_out(course.title),
-        "level": course.level,
-        "tags": [_tag_out(tag) for tag in course.tags],
-        "estimated_hours": _hours_out(course.estimated_hours),
-        "prerequisites": course.prerequisites,
-        "published": course.published,
-    }
-    (folder / COURSE_FILE).write_text(_document(meta, course.summary), encoding="utf-8")
-    width = max(2, len(str(len(course.modules))))
-    for number, module in enumerate(course.modules, start=1):
-        module_folder = folder / f"{number:0{width}d}-{module.slug}"
-        module_folder.mkdir()
-        (module_folder / MODULE_FILE).write_text(
-            _document({"title": _bilingual_out(module.title)}, module.summary), encoding="utf-8"
-        )
-        lesson_width = max(2, len(str(len(module.lessons))))
-        for lesson_number, lesson in enumerate(module.lessons, start=1):
-            meta = {"title": _bilingual_out(lesson.title), "minutes": lesson.minutes}
-            if lesson.lab:
-                meta["lab"] = lesson.lab
-            lesson_file = module_folder / f"{lesson_number:0{lesson_width}d}-{lesson.slug}.md"
-            lesson_file.write_text(_document(meta, lesson.body), encoding="utf-8")
-
-
-def path_write(path: PathData, courses: list[CourseData], folder: Path) -> None:
-    _prepare_folder(folder, PATH_FILE)
-    meta = {
-        "slug": path.slug,
-        "title": _bilingual_out(path.title),
-        "courses": path.courses,
-        "published": path.published,
-    }
-    (folder / PATH_FILE).write_text(_document(meta, path.summary), encoding="utf-8")
-    for course in courses:
-        course_write(course, folder / course.slug)

@@ -17,11 +17,10 @@ from courses.course_files import (
     PathData,
     TagData,
     course_read,
-    course_write,
     is_path_folder,
     path_read,
-    path_write,
 )
+from courses.course_writer import course_write, path_write
 
 MATH_EN = "The sigmoid is $\\sigma(z) = 1/(1+e^{-z})$ and\n\n$$\nz = \\mathbf{w}^\\top \\mathbf{x} + b\n$$"
 MATH_ZH = "Sigmoid 函数是 $\\sigma(z) = 1/(1+e^{-z})$：\n\n$$\n\\sigma'(z) = \\sigma(z)(1 - \\sigma(z))\n$$"

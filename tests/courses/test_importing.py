@@ -20,9 +20,8 @@ from courses.course_files import (
     ModuleData,
     PathData,
     TagData,
-    course_write,
-    path_write,
 )
+from courses.course_writer import course_write, path_write
 from courses.importing import course_data, curriculum_import, path_data
 from courses.models import Course, Enrollment, LearningPath, Lesson, LessonCompletion, Module, PathCourse, Tag
 from labs.models import Lab

@@ -13,7 +13,8 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from courses.course_files import CourseFormatError, course_write, path_write
+from courses.course_files import CourseFormatError
+from courses.course_writer import course_write, path_write
 from courses.importing import course_data, path_data
 from courses.models import Course, LearningPath
 
