@@ -6,6 +6,8 @@ from __future__ import annotations
 import csv
 import io
 import logging
+from collections.abc import Callable
+from dataclasses import dataclass
 from itertools import islice
 
 from django.contrib.auth.models import AnonymousUser
@@ -114,3 +116,44 @@ def job_enqueue(*, job_id: int, task_name: str) -> None:
         with language_of(job.requested_by):
             error = f"{_('The job could not be queued.')} ({type(exc).__name__}: {exc})"
         job_fail(job=job, error=error)
+
+
+class JobRefused(Exception):
+    """An expected failure (bad input, nothing to do): the job ends FAILED with this message."""
+
+
+@dataclass(frozen=True)
+class JobResult:
+    summary: dict[str, int]
+    result_name: str
+    result_text: str
+
+
+def job_run(
+    *,
+    job_id: int,
+    kind: str,
+    work: Callable[[Job], JobResult],
+    unexpected: Callable[[str], str] = lambda error: error,
+) -> dict[str, int]:
+    """Run one background job: a redelivered message for a finished job does nothing; otherwise
+    the job is marked running, ``work`` runs in the requester's language, and the job ends DONE
+    with its result or FAILED with a reason (``JobRefused``'s message, or ``unexpected`` applied to
+    any other error). The requester is notified either way."""
+    job = Job.objects.select_related("requested_by", "cohort").get(pk=job_id, kind=kind)
+    if job_is_final(job):
+        return job.summary
+    job_start(job=job)
+    try:
+        with language_of(job.requested_by):
+            result = work(job)
+        job_finish(job=job, summary=result.summary, result_name=result.result_name, result_text=result.result_text)
+    except JobRefused as refused:
+        job_fail(job=job, error=str(refused))
+    except Exception as exc:  # whatever it was, the job must end FAILED and say why
+        logger.exception("job %s (%s) failed", job_id, kind)
+        job.refresh_from_db()  # drop what a rolled-back transaction had set on it
+        with language_of(job.requested_by):
+            error = unexpected(f"{type(exc).__name__}: {exc}")
+        job_fail(job=job, error=error)
+    return job.summary

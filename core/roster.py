@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import csv
 import io
-import logging
 import re
 from dataclasses import dataclass
 from functools import partial
@@ -23,12 +22,9 @@ from django.utils.translation import gettext_lazy
 
 from core.cohorts import CohortError, can_manage_cohorts, cohort_member_add
 from core.invitations import invitation_send
-from core.jobs import job_enqueue, job_fail, job_finish, job_is_final, job_start, spreadsheet_safe
+from core.jobs import JobRefused, JobResult, job_enqueue, job_run, spreadsheet_safe
 from core.models import Cohort, CohortMember, Job, Role, User
-from core.notifications import language_of
 from core.services import user_create
-
-logger = logging.getLogger(__name__)
 
 TASK_NAME = "core.tasks.roster_import"
 MAX_BYTES = 1024 * 1024
@@ -303,30 +299,21 @@ def _summary(results: list[RowResult]) -> dict[str, int]:
 
 def roster_import_run(*, job_id: int) -> dict[str, int]:
     """Run a roster-import job: import every row, then store the summary and report on the job."""
-    job = Job.objects.select_related("requested_by", "cohort").get(pk=job_id, kind=Job.Kind.ROSTER_IMPORT)
-    if job_is_final(job):  # a redelivered message
-        return job.summary
-    job_start(job=job)
-    try:
-        with language_of(job.requested_by):  # the report's reasons read in the requester's language
+
+    def work(job: Job) -> JobResult:
+        try:
             rows = roster_parse(job.input_text)
-            with transaction.atomic():
-                lookups = _Lookups.load(rows, job.cohort)
-                results = [_import_row(row, lookups) for row in rows]
-                job_finish(
-                    job=job, summary=_summary(results), result_name=f"roster-{job.pk}.csv", result_text=_report(results)
-                )
-    except RosterError as exc:
-        job_fail(job=job, error=str(exc))
-    except Exception as exc:  # whatever it was, the job must end FAILED and say why
-        logger.exception("roster import %s failed", job_id)
-        job.refresh_from_db()  # drop what the rolled-back transaction had set on it
-        with language_of(job.requested_by):
-            error = _("The import stopped on an unexpected error; nothing was imported. (%(error)s)") % {
-                "error": f"{type(exc).__name__}: {exc}"
-            }
-        job_fail(job=job, error=error)
-    return job.summary
+        except RosterError as exc:
+            raise JobRefused(str(exc)) from exc
+        with transaction.atomic():
+            lookups = _Lookups.load(rows, job.cohort)
+            results = [_import_row(row, lookups) for row in rows]
+        return JobResult(_summary(results), f"roster-{job.pk}.csv", _report(results))
+
+    def unexpected(error: str) -> str:
+        return _("The import stopped on an unexpected error; nothing was imported. (%(error)s)") % {"error": error}
+
+    return job_run(job_id=job_id, kind=Job.Kind.ROSTER_IMPORT, work=work, unexpected=unexpected)
 
 
 # --- Starting a job -------------------------------------------------------------------------

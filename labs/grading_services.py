@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import csv
 import io
-import logging
 from decimal import Decimal, InvalidOperation
 from functools import partial
 
@@ -12,13 +11,10 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from core.jobs import job_enqueue, job_fail, job_finish, job_is_final, job_start, spreadsheet_safe
+from core.jobs import JobRefused, JobResult, job_enqueue, job_run, spreadsheet_safe
 from core.models import Cohort, CohortMember, Job, LabDeadline, User
-from core.notifications import language_of
 from labs.grading_selectors import Gradebook, can_view_gradebook, gradebook_build, gradebook_members, is_grading_admin
 from labs.models import GradeOverride, Lab
-
-logger = logging.getLogger(__name__)
 
 EXPORT_TASK_NAME = "labs.tasks.gradebook_export"
 TWO_PLACES = Decimal("0.01")
@@ -84,25 +80,17 @@ def gradebook_export_create(*, cohort: Cohort, requested_by: User) -> Job:
 
 def gradebook_export_run(*, job_id: int) -> dict[str, int]:
     """Write the gradebook CSV onto the job and finish it (which notifies the requester)."""
-    job = Job.objects.select_related("requested_by", "cohort").get(pk=job_id, kind=Job.Kind.GRADEBOOK_EXPORT)
-    if job_is_final(job):  # a redelivered message
-        return job.summary
-    job_start(job=job)
-    try:
-        with language_of(job.requested_by):  # headers and yes/no in the requester's language
-            members = gradebook_members(user=job.requested_by, cohort=job.cohort)
-            book = gradebook_build(cohort=job.cohort, members=members)
-            if book.error:
-                job_fail(job=job, error=book.error)
-                return job.summary
-            text = gradebook_csv(book)
+
+    def work(job: Job) -> JobResult:
+        members = gradebook_members(user=job.requested_by, cohort=job.cohort)
+        book = gradebook_build(cohort=job.cohort, members=members)
+        if book.error:
+            raise JobRefused(book.error)
         passed = sum(1 for row in book.rows if row.grade.passed)
         summary = {"learners": len(book.rows), "labs": len(book.labs), "passed": passed}
-        job_finish(job=job, summary=summary, result_name=f"gradebook-{job.cohort.slug}-{job.pk}.csv", result_text=text)
-    except Exception as exc:  # whatever it was, the job must end FAILED and say why
-        logger.exception("gradebook export %s failed", job_id)
-        job_fail(job=job, error=f"{type(exc).__name__}: {exc}")
-    return job.summary
+        return JobResult(summary, f"gradebook-{job.cohort.slug}-{job.pk}.csv", gradebook_csv(book))
+
+    return job_run(job_id=job_id, kind=Job.Kind.GRADEBOOK_EXPORT, work=work)
 
 
 def gradebook_csv(book: Gradebook) -> str:
