@@ -68,7 +68,9 @@ def course_detail(request: HttpRequest, slug: str) -> HttpResponse:
 @login_required
 @require_POST
 def course_enroll(request: HttpRequest, slug: str) -> HttpResponse:
-    course = _course_or_404(request, slug)
+    course = selectors.courses_visible(request.user).filter(slug=slug).first()  # no syllabus needed
+    if course is None:
+        raise Http404
     try:
         services.enrollment_create(user=request.user, course=course)
     except services.CourseActionRefused as refused:
