@@ -11,7 +11,7 @@ import re
 import subprocess
 import sys
 
-BENCHMARKS = ("embedded_broker", "runner_startup", "lab_overhead")
+BENCHMARKS = ("embedded_broker", "runner_startup", "lab_overhead", "page_queries")
 FIGURE = re.compile(r"^[A-Z][A-Za-z0-9_]* -?[0-9.]+(e-?[0-9]+)?$")
 
 

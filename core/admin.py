@@ -47,6 +47,7 @@ class CohortAdmin(admin.ModelAdmin):
                 )
             },
         ),
+        (_("Lab workers"), {"fields": ("gpu_run_limit",)}),
     )
 
 

@@ -8,7 +8,10 @@ with an append-only file, so runs queued before a crash are still queued after i
 
 from __future__ import annotations
 
+import ctypes
+import signal
 import subprocess
+import sys
 import time
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -16,6 +19,7 @@ from urllib.parse import urlsplit
 import redis
 
 SCHEME = "redis+socket"
+PR_SET_PDEATHSIG = 1
 
 
 def url_for(directory: Path) -> str:
@@ -38,6 +42,12 @@ def is_answering(url: str) -> bool:
         return bool(redis.Redis(unix_socket_path=str(path), socket_timeout=1).ping())
     except redis.RedisError:
         return False
+
+
+def _stop_with_parent() -> None:
+    """In the child before exec: SIGTERM when the process that started it exits (Linux)."""
+    if sys.platform.startswith("linux"):
+        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
 
 
 def start(url: str, *, timeout: float = 15.0) -> subprocess.Popen:
@@ -66,6 +76,12 @@ def start(url: str, *, timeout: float = 15.0) -> subprocess.Popen:
             str(path.parent / "redis.log"),
         ],
         stdin=subprocess.DEVNULL,
+        # Its own session: Ctrl-C in a terminal reaches the whole foreground process group at
+        # once, and the broker must outlive the workers, which still send their last events while
+        # they stop. Whoever started it stops it, last (run_platform does); if that process dies
+        # without stopping it (SIGKILL, a closed terminal), the kernel stops it.
+        start_new_session=True,
+        preexec_fn=_stop_with_parent,
     )
     deadline = time.monotonic() + timeout
     while not is_answering(url):

@@ -2,8 +2,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from django.http import HttpRequest, HttpResponse
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.template.defaultfilters import filesizeformat
 from django.utils import translation
+from django.utils.translation import gettext as _
 
 
 class UserLanguageMiddleware:
@@ -21,4 +24,53 @@ class UserLanguageMiddleware:
         response = self.get_response(request)
         if language:
             response.headers.setdefault("Content-Language", language)
+        return response
+
+
+class RequestSizeLimitMiddleware:
+    """Refuse a request whose declared body exceeds ``MAX_REQUEST_BYTES`` with 413, before anything
+    reads it. Django's own limits cover form fields only; DRF's JSON parser and file uploads read
+    the stream whatever its size. (Without a Content-Length, Django reads no body at all.)"""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        try:
+            size = int(request.META.get("CONTENT_LENGTH") or 0)
+        except ValueError:
+            size = 0  # Django treats a malformed length as no body
+        limit = settings.MAX_REQUEST_BYTES
+        if size <= limit:
+            return self.get_response(request)
+        with translation.override(translation.get_language_from_request(request)):
+            message = _("The request is too large (%(size)s); the limit is %(limit)s.") % {
+                "size": filesizeformat(size),
+                "limit": filesizeformat(limit),
+            }
+            language = translation.get_language()
+        if request.path.startswith("/api/"):
+            response: HttpResponse = JsonResponse({"errors": [message]}, status=413)
+        else:
+            response = HttpResponse(message, content_type="text/plain; charset=utf-8", status=413)
+        response.headers["Content-Language"] = language
+        return response
+
+
+class SecurityHeadersMiddleware:
+    """The headers Django does not set itself, on every response: a Content-Security-Policy (no
+    inline script or style: the templates load everything from /static/), a Permissions-Policy and
+    a Cross-Origin-Resource-Policy; and X-Frame-Options on the responses that skip Django's own
+    middleware (e.g. the 413 above)."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        response.headers.setdefault("Content-Security-Policy", settings.CONTENT_SECURITY_POLICY)
+        response.headers.setdefault("Permissions-Policy", settings.PERMISSIONS_POLICY)
+        response.headers.setdefault("Cross-Origin-Resource-Policy", "same-origin")
+        if not getattr(response, "xframe_options_exempt", False):
+            response.headers.setdefault("X-Frame-Options", settings.X_FRAME_OPTIONS)
         return response

@@ -78,6 +78,13 @@ class Cohort(models.Model):
     )
     late_penalty_per_day = models.PositiveSmallIntegerField(_("late penalty, points per day"), default=10)
     late_cutoff_days = models.PositiveSmallIntegerField(_("days late after which a run no longer counts"), default=7)
+    # Fair share of the GPU workers (labs.dispatch): members' GPU runs on the workers at once.
+    gpu_run_limit = models.PositiveSmallIntegerField(
+        _("GPU runs at once"),
+        null=True,
+        blank=True,
+        help_text=_("At most this many of the members' GPU lab runs on the workers at once; empty: no limit."),
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -31,6 +31,7 @@ MAX_BYTES = 1024 * 1024
 MAX_ROWS = 5000
 COLUMNS = ("username", "email", "name", "cohort", "mentor")
 REPORT_COLUMNS = ("row", "username", "email", "cohort", "outcome", "reason")
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")  # NUL and lone surrogates
 
 
 class RosterError(ValueError):
@@ -105,10 +106,12 @@ def _header(cells: list[str]) -> list[str]:
 def roster_parse(text: str) -> list[RosterRow]:
     """The rows of a roster CSV; raises ``RosterError`` for a file that cannot be imported at all."""
     text = text.removeprefix("\ufeff")
-    if len(text.encode("utf-8")) > MAX_BYTES:
+    if len(text.encode("utf-8", errors="surrogatepass")) > MAX_BYTES:
         raise _too_big()
     if not text.strip():
         raise RosterError(_("The file is empty."))
+    if _UNSTORABLE.search(text):  # a binary file, or text no database stores
+        raise RosterError(_("The file is not a text CSV (it contains NUL or invalid characters)."))
     first_line = text.lstrip().partition("\n")[0]
     delimiter = ";" if first_line.count(";") > first_line.count(",") else ","
     reader = csv.reader(io.StringIO(text.lstrip()), delimiter=delimiter)
@@ -228,6 +231,16 @@ def _preregister(row: RosterRow) -> User:
 def _check_row(row: RosterRow, lookups: _Lookups) -> None:
     if row.overflow:
         raise _Invalid(_("The row has more fields than the header."))
+    too_long = {
+        "username": _("The username is longer than %(max)s characters."),
+        "email": _("The email address is longer than %(max)s characters."),
+        "display_name": _("The name is longer than %(max)s characters."),
+    }
+    values = {"username": row.username, "email": row.email, "display_name": row.name}
+    for field, message in too_long.items():
+        limit = User._meta.get_field(field).max_length
+        if len(values[field]) > limit:
+            raise _Invalid(message % {"max": limit})
     if not row.username and not row.email:
         raise _Invalid(_("Give a username or an email."))
     key = (row.username.lower() or row.email.lower(), row.cohort)

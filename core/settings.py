@@ -56,6 +56,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "core.middleware.SecurityHeadersMiddleware",
+    "core.middleware.RequestSizeLimitMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -227,6 +229,14 @@ CELERY_WORKER_SEND_TASK_EVENTS = True
 CELERY_TASK_SEND_SENT_EVENT = True
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TASK_ALWAYS_EAGER = False
+# A message sent while the broker restarts (Redis reloading its append-only file: a second
+# or two) waits for it instead of failing: retries after 0, 0.5, 1, 1.5 and 2 s, which kombu
+# cuts off at the broker connection timeout (4 s): about 5 s in all, where Celery's default
+# (3 retries within 0.6 s) gives up during a restart. A web request blocks that long at most;
+# then run_enqueue leaves the run for the sweeper. Lab workers wait longer for a run's result
+# (workers.tasks.RESULT_PATIENCE_SECONDS).
+CELERY_TASK_PUBLISH_RETRY = True
+CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 6, "interval_start": 0, "interval_step": 0.5, "interval_max": 2}
 
 # --- Production hardening -------------------------------------------------------
 if PRODUCTION:
@@ -240,8 +250,26 @@ if PRODUCTION:
         SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 SESSION_COOKIE_HTTPONLY = True
+# Every page loads its scripts, styles and fonts from /static/: no inline script or style anywhere
+# (core.middleware.SecurityHeadersMiddleware sends these on every response).
+CONTENT_SECURITY_POLICY = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; font-src 'self' data:; "
+    "connect-src 'self'; object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'"
+)
+PERMISSIONS_POLICY = (
+    "accelerometer=(), camera=(), geolocation=(), gyroscope=(), magnetometer=(), microphone=(), payment=(), usb=()"
+)
+
+# --- Request size ---------------------------------------------------------------
+# The largest legitimate upload is a 5 MB notebook (labs.validation.MAX_NOTEBOOK_BYTES); a request
+# whose body is larger than this is answered 413 before anything reads it (core.middleware).
+MAX_REQUEST_BYTES = env_int("MAX_REQUEST_BYTES", 6 * 1024 * 1024, minimum=1024 * 1024)
+DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440  # form fields without the files (Django's default, said aloud)
+FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440  # a larger uploaded file is spooled to a temporary file
+DATA_UPLOAD_MAX_NUMBER_FILES = 10  # each form uploads one file
 
 # Public lab data files (features and training labels) live here, named by sha256;
 # lab workers read them (a shared volume in compose). Test labels stay in the database.
@@ -252,6 +280,13 @@ LAB_MAX_ATTEMPTS = env_int("LAB_MAX_ATTEMPTS", 2, minimum=1)
 LAB_QUEUE_TIMEOUT_SECONDS = env_int("LAB_QUEUE_TIMEOUT_SECONDS", 24 * 3600, minimum=60)
 # Silence beyond a run's wall limit plus this grace means its worker is gone.
 LAB_LOST_GRACE_SECONDS = env_int("LAB_LOST_GRACE_SECONDS", 120, minimum=5)
+# A lab worker beats each attempt's heartbeat in the broker's Redis (workers.control) every
+# third of this; the sweeper calls a run whose heartbeat is this old lost, and retries it.
+# Lab workers read the same variable: set it alike on the site and on every lab worker.
+LAB_HEARTBEAT_SECONDS = env_int("LAB_HEARTBEAT_SECONDS", 30, minimum=3)
+# Fair share (labs.dispatch): a learner's runs on the workers at once; the rest wait their turn
+# on the site, so one learner's burst never queues in front of everyone else in the broker.
+LAB_MAX_ACTIVE_PER_LEARNER = env_int("LAB_MAX_ACTIVE_PER_LEARNER", 1, minimum=1)
 CELERY_BEAT_SCHEDULE = {"sweep-runs": {"task": "labs.tasks.sweep_runs", "schedule": 60.0}}
 CELERY_BEAT_SCHEDULE["deadline-reminders"] = {"task": "core.tasks.deadline_reminders", "schedule": 3600.0}
 

@@ -16,3 +16,7 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+
+# Look static files up per request instead of indexing all of them each time a test client
+# builds its middleware (~0.6 s per client with DEBUG off, as pytest runs).
+WHITENOISE_AUTOREFRESH = True

@@ -1,17 +1,16 @@
 from django.contrib import admin
 from django.contrib.auth.views import LoginView
 from django.urls import include, path
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
-from rest_framework.authtoken.views import ObtainAuthToken
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from core import api, cohort_dashboard, cohort_urls, notification_urls, views
-from core.login_throttle import ThrottledAuthenticationForm
+from core.login_throttle import ThrottledAuthenticationForm, ThrottledObtainAuthToken
 
 api_patterns = (
     [
         path("", api.ApiRootApi.as_view(), name="root"),
         path("me/", api.MeApi.as_view(), name="me"),
-        path("auth/token/", ObtainAuthToken.as_view(), name="token"),
+        path("auth/token/", ThrottledObtainAuthToken.as_view(), name="token"),
         path("", include("courses.api_urls")),
         path("", include("labs.api_urls")),
         path("", include("mentorship.api_urls")),
@@ -25,6 +24,7 @@ api_patterns = (
 urlpatterns = [
     path("", views.home, name="home"),
     path("healthz", views.healthz, name="healthz"),
+    path("livez", views.livez, name="livez"),
     path("accounts/profile/", views.profile, name="profile"),
     path(
         "accounts/login/",
@@ -43,5 +43,10 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/v1/", include(api_patterns)),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
-    path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    # The split view serves its start-up script as a file: the Content-Security-Policy allows no inline script.
+    path(
+        "api/docs/",
+        SpectacularSwaggerSplitView.as_view(url_name="api-schema", template_name="core/swagger_ui.html"),
+        name="api-docs",
+    ),
 ]

@@ -45,6 +45,13 @@ def healthz(request: HttpRequest) -> JsonResponse:
     return JsonResponse(report, status=200 if healthy else 503)
 
 
+@never_cache
+@require_GET
+def livez(request: HttpRequest) -> HttpResponse:
+    """Liveness: the process answers. No database or broker (that is /healthz, readiness)."""
+    return HttpResponse("ok", content_type="text/plain")
+
+
 @login_required
 def profile(request: HttpRequest) -> HttpResponse:
     form = ProfileForm(request.POST or None, instance=request.user)

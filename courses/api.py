@@ -61,7 +61,7 @@ class CourseSerializer(serializers.ModelSerializer):
 
 class LessonOutlineSerializer(serializers.ModelSerializer):
     title = serializers.CharField(read_only=True)
-    lab = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+    lab = serializers.SlugRelatedField(slug_field="slug", read_only=True, allow_null=True)  # a lesson may have none
 
     class Meta:
         model = Lesson
@@ -110,7 +110,7 @@ class PathSerializer(serializers.ModelSerializer):
 class LessonSerializer(serializers.ModelSerializer):
     course = serializers.SlugRelatedField(slug_field="slug", read_only=True)
     module = serializers.PrimaryKeyRelatedField(read_only=True)
-    lab = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+    lab = serializers.SlugRelatedField(slug_field="slug", read_only=True, allow_null=True)  # a lesson may have none
     title = serializers.CharField(read_only=True)
     body = serializers.CharField(read_only=True, help_text="Markdown in the request's language")
     body_html = serializers.SerializerMethodField(help_text="the body rendered and sanitised; math as .math elements")

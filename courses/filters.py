@@ -33,7 +33,8 @@ class ModuleFilter(django_filters.FilterSet):
 
 class LessonFilter(django_filters.FilterSet):
     course = django_filters.CharFilter(field_name="course__slug", label=_("Course"))
-    module = django_filters.NumberFilter(field_name="module_id", label=_("Module"))
+    # Bounded: an id past the database's integer range is a 400, not a 500 (OverflowError).
+    module = django_filters.NumberFilter(field_name="module_id", label=_("Module"), min_value=1, max_value=2**63 - 1)
     has_lab = django_filters.BooleanFilter(field_name="lab", lookup_expr="isnull", exclude=True, label=_("Has a lab"))
 
     class Meta:

@@ -7,12 +7,12 @@ from rest_framework import generics, serializers, status
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
 from labs import selectors, services
 from labs.models import Lab, Run, Submission
 from labs.permissions import can_act_on_run, can_view_run, runs_visible_to
+from labs.throttling import SubmissionRateThrottle, submission_throttled
 from labs.validation import SubmissionRejected
 
 
@@ -99,8 +99,10 @@ class SubmissionCreateApi(APIView):
     """Submit a solution: JSON ``{"code": "...", "params": {...}}`` or multipart with ``file``."""
 
     parser_classes = [JSONParser, MultiPartParser, FormParser]
-    throttle_classes = [ScopedRateThrottle]
-    throttle_scope = "submissions"
+    throttle_classes = [SubmissionRateThrottle]  # one budget with the web form (labs.throttling)
+
+    def throttled(self, request: Request, wait: float | None) -> None:
+        raise submission_throttled(wait)
 
     class InputSerializer(serializers.Serializer):
         code = serializers.CharField(required=False, trim_whitespace=False)
@@ -170,8 +172,10 @@ class RunCancelApi(APIView):
 
 
 class RunRerunApi(APIView):
-    throttle_classes = [ScopedRateThrottle]
-    throttle_scope = "submissions"
+    throttle_classes = [SubmissionRateThrottle]
+
+    def throttled(self, request: Request, wait: float | None) -> None:
+        raise submission_throttled(wait)
 
     @extend_schema(request=None, responses={201: RunSerializer})
     def post(self, request: Request, run_id: int) -> Response:

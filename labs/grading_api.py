@@ -143,9 +143,9 @@ class LeaderboardEntrySerializer(serializers.Serializer):
 
 
 def _gradebook_cohort(request: Request, slug: str) -> Cohort:
-    cohort = get_object_or_404(Cohort, slug=slug)
-    if not grading_selectors.can_view_gradebook(user=request.user, cohort=cohort):
-        raise Http404
+    cohort = Cohort.objects.filter(slug=slug).first()
+    if cohort is None or not grading_selectors.can_view_gradebook(user=request.user, cohort=cohort):
+        raise Http404  # the same answer whether or not the cohort exists
     return cohort
 
 

@@ -182,6 +182,11 @@ class Run(models.Model):
         return self.state in FINAL_STATES
 
     @property
+    def is_waiting(self) -> bool:
+        """Queued on the site, not yet sent: fair share (labs.dispatch) holds it for its turn."""
+        return self.state == RunState.QUEUED and self.sent_at is None
+
+    @property
     def lab(self) -> Lab:
         return self.submission.lab
 

@@ -60,4 +60,5 @@ def run_progress(run: Run, *, since: int = 0) -> dict[str, Any]:
         "torch_version": run.torch_version,
         "sandbox": run.sandbox,
         "cancel_requested": run.cancel_requested,
+        "waiting": run.is_waiting,
     }

@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import math
 import secrets
-from datetime import timedelta
 from typing import Any
 
+import redis
 from django.conf import settings
 from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import UploadedFile
@@ -35,10 +36,12 @@ from workers import control
 logger = logging.getLogger(__name__)
 
 MAX_CURVE_POINTS = 5000
+MAX_CURVE_SERIES = 20  # distinct metric names per run; thousands would freeze the run page's chart
+MAX_METRIC_NAME_CHARS = 40
 MAX_LOG_CHARS = 64 * 1024
 
 
-def _redis():
+def redis_client() -> redis.Redis:
     return control.redis_client(settings.CELERY_BROKER_URL)
 
 
@@ -93,7 +96,7 @@ def _run_create(submission: Submission) -> Run:
         seed=secrets.randbelow(2**31),
         code_sha256=submission.code_sha256,
     )
-    transaction.on_commit(lambda: run_enqueue(run_id=run.pk))
+    transaction.on_commit(runs_dispatch_waiting)
     return run
 
 
@@ -104,6 +107,19 @@ def run_rerun(*, run: Run) -> Run:
         User.objects.select_for_update().filter(pk=submission.learner_id).first()
         check_quota(learner_id=submission.learner_id, lab=submission.lab)
         return _run_create(submission)
+
+
+def runs_dispatch_waiting() -> None:
+    """Send the waiting runs that fair share allows now (see labs.dispatch)."""
+    from labs.dispatch import runs_dispatch  # dispatch builds on run_enqueue below
+
+    runs_dispatch()
+
+
+def run_ended(*, run_id: int) -> None:
+    """A run reached a final state: tell its learner, and let a waiting run take its place."""
+    run_finished_notify(run_id=run_id)
+    transaction.on_commit(runs_dispatch_waiting)
 
 
 def run_enqueue(*, run_id: int) -> bool:
@@ -119,7 +135,20 @@ def run_enqueue(*, run_id: int) -> bool:
         logger.exception("could not queue run %s; the sweeper will retry", run.pk)
         return False
     Run.objects.filter(pk=run.pk, token=run.token).update(sent_at=timezone.now())
+    _run_mark_queued(run)
     return True
+
+
+def _run_mark_queued(run: Run) -> None:
+    """Mark the message as sent, after it is: a broker that loses the message loses the later mark
+    too (its append-only file is cut at a point in time). A missing mark costs at worst a duplicate
+    message, which a lab worker recognises. The mark outlives the queue timeout, so a run nobody
+    picked up expires rather than being sent again."""
+    ttl = settings.LAB_QUEUE_TIMEOUT_SECONDS + 3600
+    try:
+        control.mark_queued(redis_client(), run_id=run.pk, token=run.token, ttl_seconds=ttl)
+    except Exception:
+        logger.exception("could not mark run %s as queued; the sweeper may send it twice", run.pk)
 
 
 # --- Cancelling ---------------------------------------------------------------------
@@ -127,13 +156,15 @@ def run_enqueue(*, run_id: int) -> bool:
 
 def run_cancel(*, run: Run) -> None:
     """Cancel at once if still queued; otherwise raise the flag the worker's supervisor polls."""
-    control.request_cancel(_redis(), run_id=run.pk, token=run.token)
+    control.request_cancel(redis_client(), run_id=run.pk, token=run.token)
     now = timezone.now()
     done = Run.objects.filter(pk=run.pk, state=RunState.QUEUED).update(
         state=RunState.CANCELLED, reason="cancelled: by user", finished_at=now, cancel_requested=True, updated_at=now
     )
     if not done:
         Run.objects.filter(pk=run.pk, state__in=ACTIVE_STATES).update(cancel_requested=True, updated_at=now)
+    if done:
+        runs_dispatch_waiting()  # it may have held its learner's place on the workers
 
 
 # --- Events from the lab worker ----------------------------------------------------
@@ -183,14 +214,28 @@ def _on_running(run_id: int, token: str, event: dict[str, Any]) -> None:
     _move(run_id, token, (RunState.QUEUED, RunState.PREPARING), RunState.RUNNING, started_at=_started_now())
 
 
-@transaction.atomic
 def _on_progress(run_id: int, token: str, event: dict[str, Any]) -> None:
+    seq = event.get("seq")
+    if not isinstance(seq, int):  # from a worker that does not number its batches
+        _progress_apply(run_id, token, event)
+        return
+    if not control.progress_first_delivery(redis_client(), run_id=run_id, token=token, seq=seq):
+        return  # a batch delivered again: its points and output are in already
+    try:
+        _progress_apply(run_id, token, event)
+    except BaseException:
+        control.progress_forget(redis_client(), run_id=run_id, token=token, seq=seq)
+        raise
+
+
+@transaction.atomic
+def _progress_apply(run_id: int, token: str, event: dict[str, Any]) -> None:
     run = Run.objects.select_for_update().filter(pk=run_id, token=token, state__in=LIVE_STATES).first()
     if run is None:
         return
     points = [_metric_point(e) for e in event.get("events", []) if e.get("kind") == "metrics"]
     text = "".join(str(e.get("text", "")) for e in event.get("events", []) if e.get("kind") == "output")
-    run.curve = _decimate(run.curve + [p for p in points if p])
+    run.curve = _decimate(run.curve + _within_series_cap(run.curve, [p for p in points if p]))
     run.log = (run.log + text)[-MAX_LOG_CHARS:]
     run.state = RunState.RUNNING
     run.started_at = run.started_at or timezone.now()
@@ -201,8 +246,31 @@ def _metric_point(event: dict[str, Any]) -> dict[str, Any] | None:
     metrics = event.get("metrics")
     if not isinstance(metrics, dict):
         return None
-    clean = {str(k)[:40]: float(v) for k, v in list(metrics.items())[:20] if isinstance(v, int | float)}
-    return {"step": event.get("step"), "t": event.get("t"), "metrics": clean}
+    clean = {}
+    for key, value in list(metrics.items())[:20]:
+        name = _metric_name(key)
+        if name and isinstance(value, int | float) and math.isfinite(value):
+            clean[name] = float(value)
+    return {"step": event.get("step"), "t": event.get("t"), "metrics": clean} if clean else None
+
+
+def _metric_name(raw: Any) -> str:
+    """A learner-chosen metric name as the site keeps it: printable characters only, bounded."""
+    return "".join(char for char in str(raw) if char.isprintable())[:MAX_METRIC_NAME_CHARS].strip()
+
+
+def _within_series_cap(curve: list[dict[str, Any]], points: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Points with metrics of at most MAX_CURVE_SERIES distinct names over the run (first come)."""
+    known = {name for point in curve for name in point["metrics"]}
+    kept = []
+    for point in points:
+        for name in point["metrics"]:
+            if name not in known and len(known) < MAX_CURVE_SERIES:
+                known.add(name)
+        metrics = {name: value for name, value in point["metrics"].items() if name in known}
+        if metrics:
+            kept.append({**point, "metrics": metrics})
+    return kept
 
 
 def _decimate(points: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -224,6 +292,10 @@ def _on_finished(run_id: int, token: str, event: dict[str, Any]) -> None:
     with transaction.atomic():
         run = Run.objects.select_for_update().filter(pk=run_id, token=token, state__in=LIVE_STATES).first()
         if run is None:
+            # Moved on already. If this event is a retry whose first try lost the database between
+            # the move and the score, the score is still owed (run_score does nothing otherwise).
+            if state == "succeeded":
+                transaction.on_commit(lambda: run_score(run_id=run_id))
             return
         if result.get("log_tail"):
             run.log = str(result["log_tail"])[-MAX_LOG_CHARS:]
@@ -234,7 +306,7 @@ def _on_finished(run_id: int, token: str, event: dict[str, Any]) -> None:
             final = {"timed_out": RunState.TIMED_OUT, "cancelled": RunState.CANCELLED}.get(state, RunState.FAILED)
             reason = str(result.get("reason") or "error: the run ended without a result")[:500]
             if _move(run_id, token, LIVE_STATES, final, reason=reason, log=run.log, **common):
-                run_finished_notify(run_id=run_id)
+                run_ended(run_id=run_id)
             return
     run_score(run_id=run_id)
 
@@ -251,8 +323,9 @@ def run_score(*, run_id: int) -> None:
             run.state, run.reason = RunState.FAILED, outcome.error
         else:
             run.state, run.score, run.passed = RunState.SUCCEEDED, outcome.score, lab.passes(outcome.score)
+            run.reason = ""  # a retried run's "platform: …; retrying" is history now (run.attempt keeps it)
         run.save(update_fields=["state", "reason", "score", "passed", "updated_at"])
-        run_finished_notify(run_id=run.pk)
+        run_ended(run_id=run.pk)
 
 
 def _on_lost(run_id: int, token: str, event: dict[str, Any]) -> None:
@@ -272,40 +345,8 @@ def run_retry_or_fail(*, run_id: int, token: str, why: str) -> None:
             run.reason = f"platform: {why}; retrying (attempt {run.attempt})"
             run.curve, run.log, run.started_at, run.sent_at, run.worker_host = [], "", None, None, ""
             run.save()
-            transaction.on_commit(lambda: run_enqueue(run_id=run.pk))
+            transaction.on_commit(runs_dispatch_waiting)  # first in line: it was queued first
         else:
             run.state, run.reason, run.finished_at = RunState.FAILED, f"platform: {why}", now
             run.save(update_fields=["state", "reason", "finished_at", "updated_at"])
-            run_finished_notify(run_id=run.pk)
-
-
-# --- The sweeper ----------------------------------------------------------------------
-
-
-def runs_sweep() -> dict[str, int]:
-    """Find runs stuck in any non-final state and move each on. Safe to run at any time."""
-    now = timezone.now()
-    counts = {"resent": 0, "expired": 0, "lost": 0, "rescored": 0}
-    unsent = Run.objects.filter(state=RunState.QUEUED, sent_at__isnull=True, queued_at__lt=now - timedelta(seconds=30))
-    for run_id in unsent.values_list("pk", flat=True):
-        counts["resent"] += run_enqueue(run_id=run_id)
-    expired = Run.objects.filter(
-        state=RunState.QUEUED, sent_at__lt=now - timedelta(seconds=settings.LAB_QUEUE_TIMEOUT_SECONDS)
-    )
-    for run_id in expired.values_list("pk", flat=True):
-        with transaction.atomic():  # one run at a time: each failure notifies its learner once
-            moved = expired.filter(pk=run_id).update(
-                state=RunState.FAILED, reason="platform: no worker picked the run up", finished_at=now, updated_at=now
-            )
-            if moved:
-                run_finished_notify(run_id=run_id)
-        counts["expired"] += moved
-    grace = timedelta(seconds=settings.LAB_LOST_GRACE_SECONDS)
-    for run in Run.objects.filter(state__in=(RunState.PREPARING, RunState.RUNNING)).select_related("submission__lab"):
-        if run.started_at and run.started_at + timedelta(seconds=run.submission.lab.wall_seconds) + grace < now:
-            run_retry_or_fail(run_id=run.pk, token=run.token, why="worker lost")
-            counts["lost"] += 1
-    for run_id in Run.objects.filter(state=RunState.SCORING, updated_at__lt=now - grace).values_list("pk", flat=True):
-        run_score(run_id=run_id)
-        counts["rescored"] += 1
-    return counts
+            run_ended(run_id=run.pk)

@@ -99,7 +99,7 @@ def _coerce_param(name: str, value: Any, spec: dict[str, Any]) -> int | float:
         number = kind(value)
         if kind is int and isinstance(value, float | str) and float(value) != number:
             raise ValueError
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):  # OverflowError: an integer too large for a float
         raise ValueError(_("Parameter “%(name)s” must be a %(type)s.") % {"name": name, "type": spec["type"]}) from None
     if isinstance(number, float) and not math.isfinite(number):
         raise ValueError(_("Parameter “%(name)s” must be a finite number.") % {"name": name})
@@ -112,12 +112,15 @@ def _coerce_param(name: str, value: Any, spec: dict[str, Any]) -> int | float:
 
 
 def runs_counted_today(*, learner_id: int, lab: Lab) -> int:
-    """Runs that count against the daily quota: not cancelled, not ended by the platform."""
+    """Runs that count against the daily quota: not cancelled, not ended by the platform.
+
+    Only a run that *ended* with a platform reason is free: a run retried after a lost worker
+    keeps "platform: ...; retrying" as its reason while it runs again, and counts like any other."""
     since = timezone.now() - timedelta(days=1)
     return (
         Run.objects.filter(submission__learner_id=learner_id, submission__lab=lab, queued_at__gte=since)
         .exclude(state=RunState.CANCELLED)
-        .exclude(reason__startswith="platform:")
+        .exclude(state=RunState.FAILED, reason__startswith="platform:")
         .count()
     )
 

@@ -13,6 +13,7 @@ from labs import selectors, services
 from labs.forms import SubmitForm
 from labs.models import Run, Submission
 from labs.permissions import can_act_on_run, can_view_run
+from labs.throttling import submission_throttled_message, submission_wait
 from labs.validation import SubmissionRejected
 from mentorship import selectors as mentorship_selectors
 from mentorship.permissions import can_mentor
@@ -30,7 +31,10 @@ def lab_detail(request: HttpRequest, slug: str) -> HttpResponse:
     form = SubmitForm(
         request.POST or None, request.FILES or None, lab=lab, initial={"code": last.code if last else lab.starter_code}
     )
-    if request.method == "POST" and form.is_valid():
+    wait = submission_wait(request) if request.method == "POST" else None
+    if wait is not None:  # too many submissions: the same budget as the API's, nothing stored
+        form.add_error(None, submission_throttled_message(wait))
+    elif request.method == "POST" and form.is_valid():
         try:
             run = services.submission_create(
                 learner=request.user,
@@ -53,7 +57,7 @@ def lab_detail(request: HttpRequest, slug: str) -> HttpResponse:
         "best": selectors.best_run(learner=request.user, lab=lab),
         "lessons": lab.lessons.filter(course__published=True).select_related("course").order_by("course", "position"),
     }
-    return render(request, "labs/lab_detail.html", context, status=400 if form.errors else 200)
+    return render(request, "labs/lab_detail.html", context, status=429 if wait else 400 if form.errors else 200)
 
 
 def _visible_run(request: HttpRequest, run_id: int) -> Run:
@@ -111,6 +115,10 @@ def run_rerun(request: HttpRequest, run_id: int) -> HttpResponse:
     run = _visible_run(request, run_id)
     if not can_act_on_run(request.user, run):
         raise Http404
+    wait = submission_wait(request)
+    if wait is not None:
+        messages.error(request, submission_throttled_message(wait))
+        return HttpResponseRedirect(run.get_absolute_url())
     try:
         new_run = services.run_rerun(run=run)
     except SubmissionRejected as rejected:

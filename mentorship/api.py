@@ -4,7 +4,6 @@ The same permission rules as the pages (``mentorship.permissions``)."""
 from __future__ import annotations
 
 from django.http import Http404
-from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, status
 from rest_framework.exceptions import PermissionDenied
@@ -172,10 +171,10 @@ class NoteSerializer(serializers.ModelSerializer):
 
 
 def _learner(request: Request, username: str, *, mentor_only: bool) -> User:
-    learner = get_object_or_404(User, username=username)
+    learner = User.objects.filter(username=username).first()
     allowed = can_mentor if mentor_only else can_see_learner
-    if not allowed(request.user, learner.pk):
-        raise Http404
+    if learner is None or not allowed(request.user, learner.pk):
+        raise Http404  # the same answer whether or not the username exists
     return learner
 
 

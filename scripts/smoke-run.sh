@@ -6,7 +6,8 @@ port="${PORT:-8765}"
 log="$(mktemp)"
 PORT="$port" setsid make run >"$log" 2>&1 &
 group=$!
-cleanup() { kill -KILL -- -"$group" 2>/dev/null || true; }
+broker_socket="$(pwd)/var/broker/redis.sock"  # the embedded broker runs in a session of its own
+cleanup() { kill -KILL -- -"$group" 2>/dev/null || true; pkill -KILL -f "$broker_socket" 2>/dev/null || true; }
 trap cleanup EXIT
 ok=""
 for _ in $(seq 180); do
@@ -22,7 +23,9 @@ for _ in $(seq 30); do grep -q "AI Academy is running" "$log" && break; sleep 0.
 grep -q "AI Academy is running" "$log" || { echo "no banner with the URL and logins"; exit 1; }
 kill -INT -- -"$group"
 for _ in $(seq 40); do
-  pgrep -g "$group" >/dev/null || { echo "make run stopped cleanly on Ctrl-C"; trap - EXIT; exit 0; }
+  if ! pgrep -g "$group" >/dev/null && ! pgrep -f "$broker_socket" >/dev/null; then
+    echo "make run stopped cleanly on Ctrl-C (the embedded broker, in its own session, last)"; trap - EXIT; exit 0
+  fi
   sleep 0.5
 done
-echo "processes still running 20 s after Ctrl-C:"; pgrep -a -g "$group"; exit 1
+echo "processes still running 20 s after Ctrl-C:"; pgrep -a -g "$group"; pgrep -af "$broker_socket"; exit 1

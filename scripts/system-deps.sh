@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # Debian packages the tests need: Chromium for the browser journeys (Playwright's own
 # browser download cannot work here), CJK fonts so Chinese pages render, and
-# bubblewrap for the lab sandbox. Installs what is missing when run as root.
+# bubblewrap for the lab sandbox, ApacheBench for `make bench`. Installs what is missing when run as root.
 set -euo pipefail
 missing=()
 command -v chromium >/dev/null || missing+=(chromium)
 command -v bwrap >/dev/null || missing+=(bubblewrap)
+command -v ab >/dev/null || missing+=(apache2-utils)  # the load generator of bench.page_load
 fc-list 2>/dev/null | grep -qi "wenquanyi micro hei" || missing+=(fonts-wqy-microhei)
 [ ${#missing[@]} -eq 0 ] && exit 0
 if [ "$(id -u)" -ne 0 ]; then

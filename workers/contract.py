@@ -26,6 +26,7 @@ _MAGIC_ASSIGNMENT = re.compile(r"^\s*[A-Za-z_][\w.]*(\s*,\s*[A-Za-z_][\w.]*)*\s*
 # `np.zeros?` / `??obj`: IPython help.
 _HELP_LINE = re.compile(r"^\s*(\?{1,2}[\w.]+|[\w.]+\?{1,2})\s*$")
 MAX_NOTE_CHARS = 80
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 class ContractError(Exception):
@@ -67,6 +68,10 @@ def _load_notebook(raw: bytes) -> dict[str, Any]:
         raise ContractError(
             f"the notebook is not valid JSON: {exc.msg} (line {exc.lineno}, column {exc.colno})"
         ) from exc
+    except RecursionError as exc:  # e.g. [[[[...]]]] nested thousands deep
+        raise ContractError("the notebook is not a Jupyter notebook: its JSON is nested too deeply") from exc
+    except ValueError as exc:  # e.g. an integer with more digits than Python converts
+        raise ContractError(f"the notebook is not valid JSON: {exc}") from exc
     if not isinstance(notebook, dict):
         raise ContractError("the notebook is not a Jupyter notebook: expected a JSON object at the top")
     return notebook
@@ -78,7 +83,10 @@ def _code_cells(notebook: dict[str, Any]) -> list[str]:
         cells = notebook["cells"]
         source_key = "source"
     elif isinstance(notebook.get("worksheets"), list):
-        cells = [cell for sheet in notebook["worksheets"] if isinstance(sheet, dict) for cell in sheet.get("cells", [])]
+        sheets = [sheet for sheet in notebook["worksheets"] if isinstance(sheet, dict)]
+        if not all(isinstance(sheet.get("cells", []), list) for sheet in sheets):
+            raise ContractError("the notebook is damaged: a worksheet's 'cells' is not a list")
+        cells = [cell for sheet in sheets for cell in sheet.get("cells", [])]
         source_key = "input"
     else:
         raise ContractError("the notebook is not a Jupyter notebook: it has no 'cells' list")
@@ -93,6 +101,8 @@ def _code_cells(notebook: dict[str, Any]) -> list[str]:
             source = "".join(source)
         if not isinstance(source, str):
             raise ContractError(f"the notebook is damaged: cell {index} has no readable source")
+        if _LONE_SURROGATE.search(source):  # a JSON escape such as "\ud800": no file can hold it as UTF-8
+            raise ContractError(f"the notebook is damaged: cell {index} has text that is not valid Unicode")
         sources.append(source)
     return sources
 
@@ -135,6 +145,7 @@ def _ipython_kind(line: str) -> str | None:
 
 
 def _short(text: str) -> str:
+    text = text.replace("\x00", "\ufffd")  # notes are stored as JSON; PostgreSQL refuses NUL in jsonb
     return text if len(text) <= MAX_NOTE_CHARS else text[: MAX_NOTE_CHARS - 1] + "…"
 
 
@@ -142,10 +153,14 @@ def check_source(code: str) -> list[ContractProblem]:
     """The contract problems of a Python source; an empty list means it can be queued."""
     try:
         tree = ast.parse(code, filename="solution.py")
+        # The parser alone accepts `return` or `break` outside a function or loop; the compiler does not.
+        compile(tree, "solution.py", "exec", dont_inherit=True)
     except SyntaxError as exc:
         return [ContractProblem(exc.lineno, f"syntax error: {exc.msg}")]
     except ValueError as exc:  # e.g. NUL bytes in the source (Python 3.11 raises ValueError)
         return [ContractProblem(None, f"the source cannot be parsed: {exc}")]
+    except (RecursionError, MemoryError):  # e.g. `a.b.b.b...` or `- - - ... 1` thousands deep
+        return [ContractProblem(None, "the source is nested too deeply to be parsed")]
     defined = _top_level_functions(tree)
     problems: list[ContractProblem] = []
     for name, signature in REQUIRED_FUNCTIONS.items():

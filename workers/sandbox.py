@@ -17,7 +17,8 @@ writable). Per run:
   generated or read-only ``/etc`` files (``passwd``/``group`` name only the sandbox user; no
   ``shadow``), the Python install and the virtualenv read-only at their own paths, this
   package read-only at ``/opt/labrunner/workers``, the job folder read-write at ``/job``,
-  size-limited tmpfs ``/tmp`` and ``/dev/shm``, a fresh ``/proc``, a minimal ``/dev``.
+  size-limited tmpfs ``/tmp`` and ``/dev/shm``, a fresh ``/proc``, a minimal ``/dev``; the root
+  itself is read-only (nothing can be created in ``/`` or ``/opt``).
   Nothing else: no ``/work``, ``/var``, ``/run``, ``/home``, ``/root``, dataset cache, other
   runs or site settings;
 - ``--clearenv``: only HOME, PATH, locale, TMPDIR and thread counts are set;
@@ -304,6 +305,21 @@ class _UidPool:
 _UIDS = _UidPool()
 
 
+def uid_in_use(uid: int) -> bool:
+    """True while a sandbox of any worker process on this host holds ``uid`` (its lock is taken)."""
+    try:
+        fd = os.open(_lock_dir() / f"uid-{uid}.lock", os.O_RDWR | os.O_CLOEXEC)
+    except FileNotFoundError:
+        return False
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)  # dropped again by the close below
+    except BlockingIOError:
+        return True
+    finally:
+        os.close(fd)
+    return False
+
+
 class BwrapSandbox(Sandbox):
     backend_name = BWRAP_NAME
 
@@ -563,6 +579,9 @@ class BwrapBackend(SandboxBackend):
         args += ["--bind", str(job_dir.resolve()), "/job"]
         if device == "cuda":
             args += _gpu_binds()
+        # Last: the root bwrap builds is a tmpfs (with no size limit); read-only, so that only
+        # /job, /tmp and /dev/shm are writable, each limited (found by tests/security/hostile).
+        args += ["--remount-ro", "/"]
         for key, value in _sandbox_env(device).items():
             args += ["--setenv", key, value]
         args += ["--chdir", "/job", "--"]

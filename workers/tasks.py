@@ -8,12 +8,17 @@ site, which holds the hidden labels, turns the predictions into a score.
 from __future__ import annotations
 
 import dataclasses
+import itertools
+import logging
 import os
 import socket
+import time
 from typing import Any
 
-from celery import Task, shared_task
+import redis
+from celery import Celery, Task, shared_task
 from celery.signals import celeryd_init, worker_process_init, worker_process_shutdown
+from kombu.exceptions import OperationalError
 
 from workers import control
 from workers.jobspec import JobSpec, JobSpecError
@@ -26,6 +31,31 @@ HARD_LIMIT_SECONDS = int(os.environ.get("LAB_MAX_WALL_SECONDS", "3600")) + 600
 
 
 LAB_QUEUES = {"cpu", "gpu"}
+
+logger = logging.getLogger(__name__)
+
+# A run's events are the only copy of its outcome, so a worker waits out a broker restart or
+# outage of up to two minutes before giving up on one, rather than drop a result that may
+# have cost an hour. Celery's publish retry policy cannot stretch that far (kombu gives up
+# reconnecting after the broker connection timeout, 4 s), hence the loop in _send_event.
+# Progress is best effort (the finished event carries the log's tail) and waits under a
+# second: the run's supervisor sends it and must go on watching the sandbox.
+RESULT_PATIENCE_SECONDS = 120
+PROGRESS_PUBLISH_RETRY_POLICY = {"max_retries": 2, "interval_start": 0, "interval_step": 0.5, "interval_max": 0.5}
+
+
+def _send_event(app: Celery, args: list[Any], *, patience: float) -> None:
+    """Send one event to the site, trying again for ``patience`` seconds while the broker is away."""
+    deadline = time.monotonic() + patience
+    while True:
+        try:
+            app.send_task(EVENT_TASK, args=args, queue="default")
+            return
+        except (OperationalError, redis.ConnectionError) as exc:
+            if time.monotonic() >= deadline:
+                raise
+            logger.warning("could not send the %s event of run %s (%s); trying again", args[2]["kind"], args[0], exc)
+            time.sleep(1)
 
 
 @celeryd_init.connect
@@ -63,7 +93,12 @@ def _has_cuda() -> bool:
 )
 def run_lab_job(self: Task, spec_data: dict[str, Any]) -> str:
     def report(run_id: int, token: str, event: dict[str, Any]) -> None:
-        self.app.send_task(EVENT_TASK, args=[run_id, token, event], queue="default")
+        if event["kind"] == "progress":
+            self.app.send_task(
+                EVENT_TASK, args=[run_id, token, event], queue="default", retry_policy=PROGRESS_PUBLISH_RETRY_POLICY
+            )
+        else:
+            _send_event(self.app, [run_id, token, event], patience=RESULT_PATIENCE_SECONDS)
 
     try:
         spec = JobSpec.from_dict(spec_data)
@@ -76,21 +111,32 @@ def run_lab_job(self: Task, spec_data: dict[str, Any]) -> str:
     client = control.redis_client(self.app.conf.broker_url)
     worker = self.request.hostname or socket.gethostname()
     if not control.claim(client, run_id=spec.run_id, token=spec.token, worker=worker):
-        # This attempt was taken before: its worker died and the broker delivered it again.
+        # This attempt was taken before. A duplicate of a message whose worker is still at it
+        # (or has the result) changes nothing; one whose worker died is reported lost.
+        status = control.attempt_status(client, run_id=spec.run_id, token=spec.token)
+        if status in (control.Attempt.ALIVE, control.Attempt.FINISHED):
+            return "duplicate"
         previous = control.claimed_by(client, run_id=spec.run_id, token=spec.token)
         report(spec.run_id, spec.token, {"kind": "lost", "previous_worker": previous})
         return "lost"
     if spec.device == "cuda" and not _has_cuda():
         spec = dataclasses.replace(spec, device="cpu")
-    report(spec.run_id, spec.token, {"kind": "claimed", "worker": worker, "device": spec.device})
 
     def cancelled() -> bool:
         return control.cancel_requested(client, run_id=spec.run_id, token=spec.token)
 
-    result = execute_job(
-        spec,
-        on_progress=lambda events: report(spec.run_id, spec.token, {"kind": "progress", "events": events}),
-        should_cancel=cancelled,
-    )
-    report(spec.run_id, spec.token, {"kind": "finished", "result": result.to_dict()})
+    batches = itertools.count(1)
+    with control.KeepAlive(client, run_id=spec.run_id, token=spec.token, worker=worker) as heartbeat:
+        report(spec.run_id, spec.token, {"kind": "claimed", "worker": worker, "device": spec.device})
+        result = execute_job(
+            spec,
+            # Numbered, so that the site applies a batch delivered twice only once.
+            on_progress=lambda events: report(
+                spec.run_id, spec.token, {"kind": "progress", "seq": next(batches), "events": events}
+            ),
+            should_cancel=cancelled,
+        )
+        # Marked before it is sent: from now on the site waits for this result, never retries the run.
+        heartbeat.finished()
+        report(spec.run_id, spec.token, {"kind": "finished", "result": result.to_dict()})
     return result.state

@@ -35,6 +35,7 @@ from __future__ import annotations
 
 import array
 import atexit
+import contextlib
 import fcntl
 import glob
 import logging
@@ -49,7 +50,7 @@ from pathlib import Path
 
 from workers.cgroups import owner_alive, owner_tag
 from workers.jobspec import Limits
-from workers.sandbox import Sandbox, SandboxBackend, jobs_dir, worker_slot
+from workers.sandbox import Sandbox, SandboxBackend, jobs_dir, uid_in_use, worker_slot
 
 logger = logging.getLogger(__name__)
 
@@ -102,6 +103,13 @@ def _sweep_stale_folders_once(jobs_dir: Path) -> None:
         name = _owner_cgroup_name(folder.name)
         if name is not None and not owner_alive(name):
             shutil.rmtree(folder, ignore_errors=True)
+    # Run folders (``<run>-<token>``) of a worker killed mid-run: owned by a sandbox uid nobody holds.
+    uid_base = int(os.environ.get("LAB_SANDBOX_UID_BASE", "61000"))
+    for folder in jobs_dir.glob("[0-9]*-*"):
+        with contextlib.suppress(OSError):
+            owner = folder.lstat().st_uid
+            if folder.is_dir() and not folder.is_symlink() and owner >= uid_base and not uid_in_use(owner):
+                shutil.rmtree(folder, ignore_errors=True)
 
 
 def _fits(limits: Limits, maximum: Limits) -> bool:

@@ -53,6 +53,7 @@
     var reason = byId("run-reason");
     reason.textContent = p.reason || "";
     reason.hidden = !p.reason;
+    byId("run-waiting").hidden = !p.waiting;
     var log = byId("run-log");
     var atBottom = log.scrollTop + log.clientHeight >= log.scrollHeight - 4;
     log.textContent = p.log;

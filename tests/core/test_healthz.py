@@ -28,3 +28,9 @@ def test_healthz_is_503_when_the_broker_is_unreachable(client: Client, settings:
     response = client.get("/healthz")
     assert response.status_code == 503
     assert response.json()["broker"]["ok"] is False
+
+
+def test_livez_answers_without_touching_the_database_or_the_broker(client: Client, settings: object) -> None:
+    settings.CELERY_BROKER_URL = "redis+socket:///nonexistent/broker.sock"
+    response = client.get("/livez")  # no django_db mark: any query would raise
+    assert (response.status_code, response.content) == (200, b"ok")

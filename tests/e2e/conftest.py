@@ -47,10 +47,15 @@ def page(browser: Browser, live_server: object, request: pytest.FixtureRequest) 
     context = browser.new_context(base_url=live_server.url, locale="en-US", viewport={"width": 1200, "height": 800})
     context.set_default_timeout(15_000)
     page = context.new_page()
+    # The Content-Security-Policy (core.middleware) blocks inline script and style: a page that still
+    # has some breaks silently, so every journey fails on any violation the browser reports.
+    violations: list[str] = []
+    page.on("console", lambda m: violations.append(m.text) if "Content Security Policy" in m.text else None)
     yield page
     RESULTS.mkdir(exist_ok=True)
     page.screenshot(path=str(RESULTS / f"{request.node.name}.png"), full_page=True)
     context.close()
+    assert violations == [], f"Content-Security-Policy violations: {violations}"
 
 
 def login(page: Page, username: str, password: str) -> None:

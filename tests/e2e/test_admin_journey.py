@@ -61,7 +61,7 @@ def test_admin_imports_a_roster_watches_the_dashboard_and_exports_grades(
     for chart in ("progress", "pass", "runs", "wait"):
         canvas = page.get_by_test_id(f"chart-{chart}")
         expect(canvas).to_be_visible()
-        assert page.evaluate("id => !!document.getElementById(id).chart", f"chart-{chart}"), chart
+        page.wait_for_function("id => !!document.getElementById(id).chart", arg=f"chart-{chart}")  # drawn
 
     page.goto(f"/cohorts/{cohort.slug}/gradebook/")
     expect(page.get_by_test_id("gradebook-row-li")).to_be_visible()

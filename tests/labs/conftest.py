@@ -22,6 +22,11 @@ def predict(model, x):
 def lab(db: None, tmp_path: object, settings: object) -> Lab:
     """A small classification lab with a real published dataset (10 hidden test labels)."""
     settings.DATASET_STORAGE_DIR = tmp_path
+    return tiny_lab_create()
+
+
+def tiny_lab_create() -> Lab:
+    """The ``lab`` fixture's lab; its dataset goes to ``settings.DATASET_STORAGE_DIR``."""
     lab = Lab.objects.create(
         slug="tiny",
         title_en="Tiny lab",

@@ -11,7 +11,7 @@ from django.conf import settings
 from django.utils import timezone
 
 from core.models import User
-from labs import services
+from labs import services, sweeper
 from labs.models import Lab, Run, RunState
 from tests.labs.conftest import VALID_CODE
 from workers import control
@@ -160,7 +160,8 @@ def test_a_lost_worker_means_one_retry_then_a_platform_failure(lab: Lab, learner
 
 
 @pytest.mark.django_db
-def test_the_sweeper_moves_every_stuck_state_on(lab: Lab, learner: User) -> None:
+def test_the_sweeper_moves_every_stuck_state_on(lab: Lab, learner: User, settings: object) -> None:
+    settings.LAB_MAX_ACTIVE_PER_LEARNER = 10  # one learner in every state (fair share: test_dispatch.py)
     long_ago = timezone.now() - timedelta(hours=2)
     unsent = queued_run(lab, learner)
     Run.objects.filter(pk=unsent.pk).update(queued_at=long_ago, sent_at=None)
@@ -172,14 +173,14 @@ def test_the_sweeper_moves_every_stuck_state_on(lab: Lab, learner: User) -> None
     scoring = queued_run(lab, learner)
     Run.objects.filter(pk=scoring.pk).update(state=RunState.SCORING, predictions=PERFECT, updated_at=long_ago)
 
-    counts = services.runs_sweep()
+    counts = sweeper.runs_sweep()
 
-    assert counts == {"resent": 1, "expired": 1, "lost": 1, "rescored": 1}
+    assert counts == {"resent": 2, "expired": 1, "lost": 1, "rescored": 1}  # resent: unsent and the retried one
     assert Run.objects.get(pk=unsent.pk).sent_at is not None
     assert Run.objects.get(pk=forgotten.pk).reason == "platform: no worker picked the run up"
     assert Run.objects.get(pk=lost.pk).attempt == 2
     assert Run.objects.get(pk=scoring.pk).score == 1.0
-    assert services.runs_sweep() == {"resent": 0, "expired": 0, "lost": 0, "rescored": 0}
+    assert sweeper.runs_sweep() == {"resent": 0, "expired": 0, "lost": 0, "rescored": 0}
 
 
 @pytest.mark.django_db
@@ -187,3 +188,18 @@ def test_rerun_is_a_new_run_of_the_same_submission(lab: Lab, learner: User) -> N
     run = queued_run(lab, learner)
     again = services.run_rerun(run=run)
     assert again.pk != run.pk and again.submission_id == run.submission_id
+
+
+@pytest.mark.django_db
+def test_metric_names_are_kept_printable_and_bounded_with_a_few_series_per_run(lab: Lab, learner: User) -> None:
+    run = queued_run(lab, learner)
+    names = {"\x1b[31mred": 1.0, "\u202egnp.exe": 2.0, "x" * 100: 3.0, "\n\t": 4.0, "<b>loss</b>": 5.0}
+    names["inf"] = float("inf")
+    event(run, "progress", events=[{"kind": "metrics", "step": 0, "t": 0, "metrics": names}])
+    many = [{"kind": "metrics", "step": k, "t": k, "metrics": {f"m{k}": 1.0}} for k in range(1, 40)]
+    event(run, "progress", events=many)
+    run.refresh_from_db()
+    assert run.curve[0]["metrics"] == {"[31mred": 1.0, "gnp.exe": 2.0, "x" * 40: 3.0, "<b>loss</b>": 5.0}
+    series = {name for point in run.curve for name in point["metrics"]}
+    assert len(series) == services.MAX_CURVE_SERIES  # the first names, in order; later ones are dropped
+    assert [point["step"] for point in run.curve] == list(range(services.MAX_CURVE_SERIES - 4 + 1))

@@ -9,7 +9,7 @@ from django.core.mail import EmailMessage
 from django.utils import timezone
 
 from core.models import Notification, NotificationKind, User
-from labs import services
+from labs import services, sweeper
 from labs.models import Lab, Run
 from tests.labs.conftest import VALID_CODE
 
@@ -43,7 +43,7 @@ def test_a_scored_run_notifies_its_learner_once_even_when_the_finished_event_is_
     with django_capture_on_commit_callbacks(execute=True):
         finished(run, predictions=PERFECT)  # the same message delivered again
         services.run_score(run_id=run.pk)  # and a late rescore
-        services.runs_sweep()
+        sweeper.runs_sweep()
 
     [notification] = run_notifications(learner)
     assert notification.title == "tiny: score 0.9 — passed"
@@ -113,8 +113,8 @@ def test_the_sweeper_notifies_each_expired_run_once(lab: Lab, learner: User, oth
     forgotten = [queued_run(lab, learner), queued_run(lab, other_learner)]
     Run.objects.filter(pk__in=[r.pk for r in forgotten]).update(sent_at=timezone.now() - timedelta(days=2))
 
-    assert services.runs_sweep()["expired"] == 2
-    assert services.runs_sweep()["expired"] == 0
+    assert sweeper.runs_sweep()["expired"] == 2
+    assert sweeper.runs_sweep()["expired"] == 0
 
     for user in (learner, other_learner):
         assert [n.title for n in run_notifications(user)] == ["tiny: failed: platform: no worker picked the run up"]

@@ -1,0 +1,182 @@
+"""P5: page latency under load, relative to a trivial view under the same load.
+
+Serves the site with gunicorn (production settings, PostgreSQL) over a generated data set of
+10,000 learners, 200 courses and 100,000 runs (``core.scale_data``), and drives each page with
+ApacheBench (``ab``, C, keep-alive) from loopback: 50 concurrent clients, signed in as the
+persona who uses the page. The figure per page is its p95 latency ÷ the p95 latency of
+``/livez`` (a view that does nothing) measured the same way in the same run; P5 is the worst.
+
+PostgreSQL: ``BENCH_DATABASE_URL``, default a scratch database ``academy_bench`` on
+127.0.0.1:5432 (created if missing; the generated data set is kept there between runs, so
+only the first run pays for generating it). Without PostgreSQL the benchmark says so and
+prints no figure.
+
+    .venv/bin/python -m bench.page_load [--requests 1000] [--concurrency 50]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import secrets
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+REPO = Path(__file__).resolve().parent.parent
+DEFAULT_DB = "postgres://postgres@127.0.0.1:5432/academy_bench"
+SIZE = {"learners": 10_000, "courses": 200, "runs": 100_000}
+GOAL = 3.0
+P95 = re.compile(r"^\s*95%\s+(\d+)", re.MULTILINE)
+FAILED = re.compile(r"^(Failed requests|Non-2xx responses):\s+(\d+)", re.MULTILINE)
+
+
+def ensure_database(url: str) -> bool:
+    import psycopg2
+
+    parts = urlsplit(url)
+    name = parts.path.lstrip("/")
+    admin = urlunsplit(parts._replace(path="/postgres"))
+    try:
+        connection = psycopg2.connect(admin, connect_timeout=3)
+    except psycopg2.OperationalError as exc:
+        print(f"  no PostgreSQL at {admin}: {exc}".rstrip())
+        return False
+    connection.autocommit = True
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name])
+        if cursor.fetchone() is None:
+            cursor.execute(f'CREATE DATABASE "{name}"')
+    connection.close()
+    return True
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def prepare(env: dict[str, str]) -> dict[str, str]:
+    """Migrate, generate the data set if missing, and sign the personas in: page -> (path, cookie)."""
+    os.environ.update(env)
+    import django
+
+    django.setup()
+    from django.conf import settings
+    from django.core.management import call_command
+    from django.test import Client
+
+    from core.models import User
+    from core.scale_data import scale_data_exists, scale_data_generate
+    from core.services import user_create
+    from labs.models import Run
+
+    call_command("migrate", verbosity=0)
+    call_command("collectstatic", interactive=False, verbosity=0)  # production serves hashed names
+    if not scale_data_exists():
+        started = time.perf_counter()
+        scale_data_generate(**SIZE, password=settings.DEMO_PASSWORD)
+        print(f"  generated {SIZE} in {time.perf_counter() - started:.0f} s (kept for the next run)", flush=True)
+    admin = User.objects.filter(username="bench-admin").first() or user_create(
+        username="bench-admin", password=secrets.token_hex(12), role="admin"
+    )
+    cookies = {}
+    for username in ("scale-learner-00000", "scale-mentor-00000", admin.username):
+        client = Client()
+        client.force_login(User.objects.get(username=username))
+        cookies[username] = f"{settings.SESSION_COOKIE_NAME}={client.cookies[settings.SESSION_COOKIE_NAME].value}"
+    run = Run.objects.filter(submission__learner__username="scale-learner-00000").order_by("-pk").first()
+    learner, mentor = cookies["scale-learner-00000"], cookies["scale-mentor-00000"]
+    return {
+        "trivial": ("/livez", learner),
+        "catalog": ("/courses/", learner),
+        "course": ("/courses/scale-course-0000/", learner),
+        "lesson": ("/courses/scale-course-0000/m1-l2/", learner),
+        "lab": ("/labs/digits-mlp/", learner),
+        "run": (f"/labs/runs/{run.pk}/", learner),
+        "review_queue": ("/mentoring/queue/", mentor),
+        "gradebook": ("/cohorts/scale-cohort-000/gradebook/", cookies[admin.username]),
+        "cohort_dashboard": ("/cohorts/scale-cohort-000/dashboard/", cookies[admin.username]),
+    }
+
+
+def ab_p95(url: str, cookie: str, *, requests: int, concurrency: int) -> int:
+    """p95 latency in ms of ``requests`` GETs with ``concurrency`` clients; fails on any non-2xx."""
+    out = subprocess.run(
+        ["ab", "-q", "-k", "-n", str(requests), "-c", str(concurrency), "-C", cookie, url],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    for label, count in FAILED.findall(out):
+        if int(count):
+            raise SystemExit(f"{url}: {count} {label.lower()}\n{out}")
+    return int(P95.search(out).group(1))
+
+
+def main(requests: int, concurrency: int) -> list[str]:
+    if shutil.which("ab") is None:
+        raise SystemExit("ab (ApacheBench) is missing: run `make system-deps` (Debian package apache2-utils)")
+    database = os.environ.get("BENCH_DATABASE_URL", DEFAULT_DB)
+    print(f"page load: {SIZE}, {concurrency} concurrent clients, {requests} requests per page")
+    if not ensure_database(database):
+        print("  P5 needs PostgreSQL; skipped")
+        return []
+    tmp = tempfile.mkdtemp(prefix="bench-load-")
+    port = free_port()
+    env = {
+        "DJANGO_SETTINGS_MODULE": "core.settings",
+        "DJANGO_ENV": "production",
+        "SECRET_KEY": secrets.token_urlsafe(50),
+        "ALLOWED_HOSTS": "127.0.0.1",
+        "DJANGO_SECURE_SSL_REDIRECT": "0",
+        "DATABASE_URL": database,
+        "VAR_DIR": tmp,
+        "DATASET_STORAGE_DIR": tmp,
+    }
+    pages = prepare(env)
+    workers = 2 * len(os.sched_getaffinity(0)) + 1
+    server = subprocess.Popen(
+        [sys.executable, "-m", "gunicorn", "core.wsgi", "-b", f"127.0.0.1:{port}", "-w", str(workers)],
+        cwd=REPO,
+        env={**os.environ, **env},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        base = f"http://127.0.0.1:{port}"
+        for _ in range(100):
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+                break
+            except OSError:
+                time.sleep(0.2)
+        p95 = {}
+        for page, (path, cookie) in pages.items():
+            ab_p95(base + path, cookie, requests=max(50, requests // 10), concurrency=concurrency)  # warm
+            p95[page] = ab_p95(base + path, cookie, requests=requests, concurrency=concurrency)
+            print(f"  {page:<18} p95 {p95[page]:>5} ms", flush=True)
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+        shutil.rmtree(tmp, ignore_errors=True)
+    trivial = max(1, p95.pop("trivial"))
+    ratios = {page: value / trivial for page, value in p95.items()}
+    print(f"  trivial view p95 {trivial} ms; goal: every page at most {GOAL}× that")
+    return [*(f"P5_{page} {ratio:.2f}" for page, ratio in ratios.items()), f"P5 {max(ratios.values()):.2f}"]
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--requests", type=int, default=1000)
+    parser.add_argument("--concurrency", type=int, default=50)
+    args = parser.parse_args()
+    for line in main(args.requests, args.concurrency):
+        print(line)

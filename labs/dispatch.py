@@ -1,0 +1,103 @@
+"""Fair share: which waiting runs go to the broker now.
+
+A run *waits* while it is queued and not yet sent. A waiting run is sent only while
+- its learner has fewer than ``LAB_MAX_ACTIVE_PER_LEARNER`` runs on the workers (sent and not
+  finished: in the broker's queue, preparing or running), and
+- for a GPU lab, every cohort of the learner with a ``gpu_run_limit`` has fewer of its members'
+  GPU runs on the workers than that limit.
+Waiting runs go in the order they were queued. So a learner who queues a hundred runs keeps
+ninety-nine of them here, not in the broker's queue in front of everyone else: another learner's
+run waits only for the runs already on the workers (about one run's length with one worker).
+
+``runs_dispatch`` runs after every submission, every run that ends, and every sweep; a lock in
+the broker's Redis makes concurrent calls take turns, so the limits hold.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import Counter, defaultdict
+
+import redis
+from django.conf import settings
+from django.db.models import QuerySet
+
+from core.models import Cohort, CohortMember
+from labs.models import DeviceClass, Run, RunState
+from labs.services import redis_client, run_enqueue
+
+logger = logging.getLogger(__name__)
+
+ON_THE_WORKERS = (RunState.QUEUED, RunState.PREPARING, RunState.RUNNING)
+BATCH = 500  # waiting runs looked at per pass (the oldest first)
+LOCK_KEY = "labs:dispatch"
+
+
+def runs_dispatch() -> int:
+    """Send the waiting runs fair share allows now; returns how many were sent."""
+    try:
+        lock = redis_client().lock(LOCK_KEY, timeout=60, blocking_timeout=30)
+        if not lock.acquire():
+            return 0  # another dispatcher is at work for this long: it will see our runs too
+    except redis.RedisError:
+        logger.warning("broker unreachable: waiting runs stay queued for the next dispatch")
+        return 0
+    try:
+        return _dispatch()
+    finally:
+        try:
+            lock.release()
+        except redis.RedisError:
+            logger.warning("the dispatch lock expired before its release")
+
+
+def _on_the_workers() -> QuerySet[Run]:
+    return Run.objects.filter(state__in=ON_THE_WORKERS, sent_at__isnull=False)
+
+
+def _dispatch() -> int:
+    waiting = list(
+        Run.objects.filter(state=RunState.QUEUED, sent_at__isnull=True)
+        .order_by("queued_at", "pk")
+        .values_list("pk", "submission__learner_id", "submission__lab__device_class")[:BATCH]
+    )
+    if not waiting:
+        return 0
+    learners = {learner for _, learner, _ in waiting}
+    active = Counter(
+        _on_the_workers().filter(submission__learner_id__in=learners).values_list("submission__learner_id", flat=True)
+    )
+    limits, cohorts_of, gpu_active = _gpu_limits(learners)
+    sent = 0
+    for run_id, learner, device_class in waiting:
+        if active[learner] >= settings.LAB_MAX_ACTIVE_PER_LEARNER:
+            continue
+        gpu = device_class == DeviceClass.GPU
+        if gpu and any(gpu_active[c] >= limits[c] for c in cohorts_of[learner]):
+            continue
+        if not run_enqueue(run_id=run_id):
+            if Run.objects.filter(pk=run_id, state=RunState.QUEUED).exists():
+                break  # the broker refused: the rest wait for the next dispatch
+            continue  # cancelled meanwhile
+        sent += 1
+        active[learner] += 1
+        if gpu:
+            gpu_active.update(cohorts_of[learner])
+    return sent
+
+
+def _gpu_limits(learners: set[int]) -> tuple[dict[int, int], dict[int, set[int]], Counter]:
+    """Cohort limits, the limited cohorts of each learner, and each limited cohort's GPU runs now."""
+    limits = dict(Cohort.objects.filter(gpu_run_limit__isnull=False).values_list("pk", "gpu_run_limit"))
+    cohorts_of: dict[int, set[int]] = defaultdict(set)
+    gpu_active: Counter = Counter()
+    if not limits:
+        return limits, cohorts_of, gpu_active
+    members = CohortMember.objects.filter(cohort_id__in=limits)
+    for learner, cohort in members.filter(learner_id__in=learners).values_list("learner_id", "cohort_id"):
+        cohorts_of[learner].add(cohort)
+    running_learners = _on_the_workers().filter(submission__lab__device_class=DeviceClass.GPU)
+    per_learner = Counter(running_learners.values_list("submission__learner_id", flat=True))
+    for learner, cohort in members.filter(learner_id__in=per_learner).values_list("learner_id", "cohort_id"):
+        gpu_active[cohort] += per_learner[learner]
+    return limits, cohorts_of, gpu_active

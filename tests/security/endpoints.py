@@ -1,0 +1,270 @@
+"""Every page and API endpoint of every app, built for the security world (``tests.security.world``),
+with the personas who get through. ``test_authorization_matrix`` proves the table covers every URL
+pattern and that everyone not listed is refused; ``test_idor`` and ``test_csrf`` reuse it."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.utils import timezone
+
+from tests.labs.conftest import VALID_CODE
+from tests.security.world import ADMIN, EVERYONE, SIGNED_IN, STAFF, World, reset_run
+
+LENA_SIDE = ("learner", "mentor", "admin_user")  # lena, her mentor, administrators
+LENA_MENTORS = ("mentor", "admin_user")  # who may act as lena's mentor
+LENA_ACTORS = ("learner", "admin_user")  # who may cancel or re-run lena's runs
+SPRING = ("learner", "other_learner", "mentor", "other_mentor", "admin_user")  # the cohort's people
+NOBODY: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Row:
+    name: str
+    url: Callable[[World], str]
+    allowed: tuple[str, ...]
+    method: str = "get"
+    api: bool = False
+    data: Callable[[World], dict[str, Any]] | None = None
+    reset: Callable[[World], None] | None = None  # run before each allowed persona's request
+    # personas whose request the view turns down as invalid (400): the data names something outside
+    # what they may touch, and the form offers them only their own; still nothing changes
+    invalid_for: tuple[str, ...] = ()
+
+    @property
+    def writes(self) -> bool:
+        return self.method != "get"
+
+
+def page(name: str, url: Callable[[World], str], allowed: tuple[str, ...], **kwargs: Any) -> Row:
+    return Row(name, url, allowed, **kwargs)
+
+
+def api(name: str, url: Callable[[World], str], allowed: tuple[str, ...], **kwargs: Any) -> Row:
+    return Row(f"API {name}", lambda w: "/api/v1" + url(w), allowed, api=True, **kwargs)
+
+
+def _roster_file(w: World) -> dict[str, Any]:
+    csv = b"username,cohort\nnina,spring\n"
+    return {"action": "roster", "file": SimpleUploadedFile("roster.csv", csv, content_type="text/csv")}
+
+
+def _session(w: World) -> dict[str, Any]:
+    return {"session": "1", "session-held_on": timezone.localdate().isoformat(), "session-notes": "talked"}
+
+
+def _requeue(w: World) -> None:
+    reset_run(w.queued_run)
+
+
+ROWS: list[Row] = [
+    # --- core: home, accounts, language -------------------------------------------------------------
+    page("home", lambda w: "/", EVERYONE),
+    page("liveness probe", lambda w: "/livez", EVERYONE),
+    page("profile", lambda w: "/accounts/profile/", SIGNED_IN),
+    page(
+        "profile save",
+        lambda w: "/accounts/profile/",
+        SIGNED_IN,
+        method="post",
+        data=lambda w: {"display_name": "New name", "email": "new@example.com", "preferred_language": "en"},
+    ),
+    page("sign-in page", lambda w: "/accounts/login/", EVERYONE),
+    page("sign out", lambda w: "/accounts/logout/", EVERYONE, method="post"),
+    page("password change", lambda w: "/accounts/password_change/", SIGNED_IN),
+    page("password changed", lambda w: "/accounts/password_change/done/", SIGNED_IN),
+    page("password reset", lambda w: "/accounts/password_reset/", EVERYONE),
+    page("password reset sent", lambda w: "/accounts/password_reset/done/", EVERYONE),
+    page("password reset complete", lambda w: "/accounts/reset/done/", EVERYONE),
+    page(
+        "set language",
+        lambda w: "/i18n/setlang/",
+        EVERYONE,
+        method="post",
+        data=lambda w: {"language": "zh-hans", "next": "/"},
+    ),
+    page("admin site", lambda w: "/admin/", ADMIN),
+    # --- courses --------------------------------------------------------------------------------------
+    page("catalog", lambda w: "/courses/", EVERYONE),
+    page("path page", lambda w: f"/courses/paths/{w.path.slug}/", EVERYONE),
+    page("course page", lambda w: f"/courses/{w.course.slug}/", EVERYONE),
+    page("draft course page", lambda w: f"/courses/{w.draft_course.slug}/", ADMIN),
+    page("enroll", lambda w: f"/courses/{w.course.slug}/enroll/", SIGNED_IN, method="post"),
+    page("lesson page", lambda w: w.lesson.get_absolute_url(), SIGNED_IN),
+    page("draft lesson page", lambda w: w.draft_lesson.get_absolute_url(), ADMIN),
+    page("lesson complete", lambda w: w.lesson.get_absolute_url() + "complete/", SIGNED_IN, method="post"),
+    # --- labs -----------------------------------------------------------------------------------------
+    page("lab list", lambda w: "/labs/", SIGNED_IN),
+    page("my submissions", lambda w: "/labs/submissions/", SIGNED_IN),
+    page("lab page", lambda w: f"/labs/{w.lab.slug}/", SIGNED_IN),
+    page("unpublished lab page", lambda w: f"/labs/{w.draft_lab.slug}/", NOBODY),
+    page("submit", lambda w: f"/labs/{w.lab.slug}/", SIGNED_IN, method="post", data=lambda w: {"code": VALID_CODE}),
+    page("run page", lambda w: f"/labs/runs/{w.run.pk}/", LENA_SIDE),
+    page("queued run page", lambda w: f"/labs/runs/{w.queued_run.pk}/", LENA_SIDE),
+    page("run progress", lambda w: f"/labs/runs/{w.run.pk}/progress.json", LENA_SIDE),
+    page("run cancel", lambda w: f"/labs/runs/{w.queued_run.pk}/cancel/", LENA_ACTORS, method="post", reset=_requeue),
+    page("run rerun", lambda w: f"/labs/runs/{w.run.pk}/rerun/", LENA_ACTORS, method="post"),
+    page("lab leaderboard", lambda w: f"/labs/{w.lab.slug}/leaderboard/", SIGNED_IN),
+    # --- grading --------------------------------------------------------------------------------------
+    page("my grades", lambda w: "/grades/", SIGNED_IN),
+    page("gradebook", lambda w: "/cohorts/spring/gradebook/", STAFF),
+    page(
+        "grade override",
+        lambda w: "/cohorts/spring/gradebook/overrides/",
+        LENA_MENTORS,
+        method="post",
+        data=lambda w: {"learner": w.users["learner"].pk, "lab": "", "score": "75", "reason": "re-graded"},
+        invalid_for=("other_mentor",),  # the form's learner choices are his mentees only
+    ),
+    page("gradebook export", lambda w: "/cohorts/spring/gradebook/export/", STAFF, method="post"),
+    page("cohort leaderboard", lambda w: "/cohorts/spring/leaderboard/", SPRING),
+    page("other cohort leaderboard", lambda w: "/cohorts/autumn/leaderboard/", ADMIN),
+    # --- mentorship -----------------------------------------------------------------------------------
+    page("mentor dashboard", lambda w: "/mentoring/", STAFF),
+    page("review queue", lambda w: "/mentoring/queue/", STAFF),
+    page("review form", lambda w: f"/mentoring/runs/{w.run.pk}/review/", LENA_MENTORS),
+    page(
+        "post review",
+        lambda w: f"/mentoring/runs/{w.run.pk}/review/",
+        LENA_MENTORS,
+        method="post",
+        data=lambda w: {"verdict": "approved", "comment": "ok"},
+    ),
+    page("mentee page", lambda w: "/mentoring/mentees/lena/", LENA_MENTORS),
+    page("record session", lambda w: "/mentoring/mentees/lena/", LENA_MENTORS, method="post", data=_session),
+    page(
+        "write note",
+        lambda w: "/mentoring/mentees/lena/",
+        LENA_MENTORS,
+        method="post",
+        data=lambda w: {"note": "1", "note-text": "a note"},
+    ),
+    page("my mentoring", lambda w: "/mentoring/me/", SIGNED_IN),
+    # --- notifications --------------------------------------------------------------------------------
+    page("notifications", lambda w: "/notifications/", SIGNED_IN),
+    page("open notification", lambda w: f"/notifications/{w.notification.pk}/open", ("learner",)),
+    page("read all", lambda w: "/notifications/read-all/", SIGNED_IN, method="post"),
+    # --- cohorts and jobs (administrators) --------------------------------------------------------------
+    page("cohort list", lambda w: "/cohorts/", ADMIN),
+    page("cohort page", lambda w: "/cohorts/spring/", ADMIN),
+    page("roster upload", lambda w: "/cohorts/spring/", ADMIN, method="post", data=_roster_file),
+    page(
+        "change mentor",
+        lambda w: "/cohorts/spring/",
+        ADMIN,
+        method="post",
+        data=lambda w: {"action": "mentor", "member": w.membership("learner").pk, "mentor": w.users["other_mentor"].pk},
+    ),
+    page("cohort dashboard", lambda w: "/cohorts/spring/dashboard/", ADMIN),
+    page("job page", lambda w: f"/jobs/{w.job.pk}/", ADMIN),
+    page("job download", lambda w: f"/jobs/{w.job.pk}/result.csv", ADMIN),
+    page("mentor's job page", lambda w: f"/jobs/{w.mentor_job.pk}/", LENA_MENTORS),
+    page("mentor's job download", lambda w: f"/jobs/{w.mentor_job.pk}/result.csv", LENA_MENTORS),
+    # --- API: core ------------------------------------------------------------------------------------
+    api("root", lambda w: "/", EVERYONE),
+    api("me", lambda w: "/me/", SIGNED_IN),
+    api("me update", lambda w: "/me/", SIGNED_IN, method="patch", data=lambda w: {"display_name": "New name"}),
+    # --- API: courses ---------------------------------------------------------------------------------
+    api("paths", lambda w: "/paths/", EVERYONE),
+    api("path", lambda w: f"/paths/{w.path.slug}/", EVERYONE),
+    api("courses", lambda w: "/courses/", EVERYONE),
+    api("course", lambda w: f"/courses/{w.course.slug}/", EVERYONE),
+    api("draft course", lambda w: f"/courses/{w.draft_course.slug}/", ADMIN),
+    api("enroll", lambda w: f"/courses/{w.course.slug}/enroll/", SIGNED_IN, method="post"),
+    api("modules", lambda w: "/modules/", EVERYONE),
+    api("module", lambda w: f"/modules/{w.lesson.module_id}/", EVERYONE),
+    api("draft module", lambda w: f"/modules/{w.draft_lesson.module_id}/", ADMIN),
+    api("lessons", lambda w: "/lessons/", SIGNED_IN),
+    api("lesson", lambda w: f"/lessons/{w.lesson.pk}/", SIGNED_IN),
+    api("draft lesson", lambda w: f"/lessons/{w.draft_lesson.pk}/", ADMIN),
+    api("lesson complete", lambda w: f"/lessons/{w.lesson.pk}/complete/", SIGNED_IN, method="post"),
+    api("lesson uncomplete", lambda w: f"/lessons/{w.lesson.pk}/complete/", SIGNED_IN, method="delete"),
+    api("my progress", lambda w: "/progress/", SIGNED_IN),
+    # --- API: labs and runs ---------------------------------------------------------------------------
+    api("labs", lambda w: "/labs/", SIGNED_IN),
+    api("lab", lambda w: f"/labs/{w.lab.slug}/", SIGNED_IN),
+    api("unpublished lab", lambda w: f"/labs/{w.draft_lab.slug}/", NOBODY),
+    api(
+        "submit",
+        lambda w: f"/labs/{w.lab.slug}/submissions/",
+        SIGNED_IN,
+        method="post",
+        data=lambda w: {"code": VALID_CODE},
+    ),
+    api("runs", lambda w: "/runs/", SIGNED_IN),
+    api("run", lambda w: f"/runs/{w.run.pk}/", LENA_SIDE),
+    api("run cancel", lambda w: f"/runs/{w.queued_run.pk}/cancel/", LENA_ACTORS, method="post", reset=_requeue),
+    api("run rerun", lambda w: f"/runs/{w.run.pk}/rerun/", LENA_ACTORS, method="post"),
+    # --- API: grading ---------------------------------------------------------------------------------
+    api("lab leaderboard", lambda w: f"/labs/{w.lab.slug}/leaderboard/", SIGNED_IN),
+    api("my grades", lambda w: "/grades/", SIGNED_IN),
+    api("gradebook", lambda w: "/cohorts/spring/gradebook/", STAFF),
+    api("gradebook export", lambda w: "/cohorts/spring/gradebook/export/", STAFF, method="post"),
+    api(
+        "grade override",
+        lambda w: "/cohorts/spring/overrides/",
+        LENA_MENTORS,
+        method="post",
+        data=lambda w: {"learner": w.users["learner"].pk, "lab": w.lab.slug, "score": "80", "reason": "re-graded"},
+    ),
+    # --- API: mentorship ------------------------------------------------------------------------------
+    api("review queue", lambda w: "/mentoring/queue/", STAFF),
+    api("mentees", lambda w: "/mentoring/mentees/", STAFF),
+    api("sessions", lambda w: "/mentoring/mentees/lena/sessions/", LENA_SIDE),
+    api(
+        "record session",
+        lambda w: "/mentoring/mentees/lena/sessions/",
+        LENA_MENTORS,
+        method="post",
+        data=lambda w: {"held_on": timezone.localdate().isoformat(), "notes": "talked", "action_items": ""},
+    ),
+    api("notes", lambda w: "/mentoring/mentees/lena/notes/", LENA_MENTORS),
+    api(
+        "write note",
+        lambda w: "/mentoring/mentees/lena/notes/",
+        LENA_MENTORS,
+        method="post",
+        data=lambda w: {"text": "a note"},
+    ),
+    api("run reviews", lambda w: f"/runs/{w.run.pk}/reviews/", LENA_SIDE),
+    api(
+        "post review",
+        lambda w: f"/runs/{w.run.pk}/reviews/",
+        LENA_MENTORS,
+        method="post",
+        data=lambda w: {"verdict": "approved", "comment": "ok"},
+    ),
+    # --- API: notifications ---------------------------------------------------------------------------
+    api("notifications", lambda w: "/notifications/", SIGNED_IN),
+    api("read all", lambda w: "/notifications/read-all/", SIGNED_IN, method="post"),
+    api("read one", lambda w: f"/notifications/{w.notification.pk}/read/", ("learner",), method="post"),
+    # --- API: cohorts and jobs ------------------------------------------------------------------------
+    api("cohorts", lambda w: "/cohorts/", SIGNED_IN),
+    api("cohort", lambda w: "/cohorts/spring/", SPRING),
+    api("other cohort", lambda w: "/cohorts/autumn/", ADMIN),
+    api("cohort dashboard", lambda w: "/cohorts/spring/dashboard/", ADMIN),
+    api(
+        "roster import",
+        lambda w: "/cohorts/spring/roster/",
+        ADMIN,
+        method="post",
+        data=lambda w: {"text": "username,cohort\nnina,spring\n"},
+    ),
+    api("job", lambda w: f"/jobs/{w.job.pk}/", ADMIN),
+    api("mentor's job", lambda w: f"/jobs/{w.mentor_job.pk}/", LENA_MENTORS),
+]
+
+# URL patterns without a row, each with the reason. Everything else must have one.
+EXEMPT = {
+    "healthz": "the load balancer's probe, public by design; tests/core/test_healthz.py",
+    "accounts/reset/<uidb64>/<token>/": "Django's reset link: the signed one-time token is the authorisation",
+    "api/v1/auth/token/": "trades a username and password for a token: a sign-in, public by design",
+    "api/schema/": "the public API description, no user data (slow to build: tests/security schemathesis)",
+    "api/docs/": "Swagger UI for the public schema, no user data",
+}
+EXEMPT_PREFIXES = {
+    "admin/": "Django's admin checks is_staff itself; the 'admin site' row proves only administrators get in",
+}

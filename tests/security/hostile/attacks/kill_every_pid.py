@@ -1,0 +1,35 @@
+# Attack: list every process it can see in /proc and SIGKILL each one (from a child, so that the
+# harness is a target too).
+# Expected: the run succeeds: only the sandbox's own processes are visible (a fresh /proc of its
+# own pid namespace), the harness (pid 1) ignores the kill, the host is untouched.
+# expect-state: succeeded
+# expect-log: CONTAINED
+import os
+import signal
+
+
+def train(data, run):
+    if os.getpid() != 1:
+        print(f"ESCAPED not in a pid namespace of its own (pid {os.getpid()}); not killing anything")
+        return
+    visible = sorted(int(name) for name in os.listdir("/proc") if name.isdigit())
+    print(f"visible pids: {visible}")
+    child = os.fork()
+    if child == 0:
+        for pid in sorted(int(name) for name in os.listdir("/proc") if name.isdigit()):
+            if pid != os.getpid():
+                try:
+                    os.kill(pid, signal.SIGKILL)
+                except OSError:
+                    pass
+        os._exit(0)
+    os.waitpid(child, 0)
+    if len(visible) > 5:
+        print(f"ESCAPED {len(visible)} processes visible")
+    else:
+        print(f"CONTAINED {len(visible)} visible process(es), all the sandbox's own; the harness survived")
+    return
+
+
+def predict(model, x):
+    return [0.0] * len(x)
