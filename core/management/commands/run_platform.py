@@ -37,6 +37,8 @@ class Command(BaseCommand):
         if not no_seed:
             call_command("seed_demo")
         self.children: list[tuple[str, subprocess.Popen]] = []
+        # Explicitly: a shell that starts us in the background (`make run &`) leaves SIGINT ignored.
+        signal.signal(signal.SIGINT, self._on_signal)
         signal.signal(signal.SIGTERM, self._on_signal)
         try:
             self._start_all(host, port)
@@ -90,11 +92,14 @@ class Command(BaseCommand):
             time.sleep(0.5)
 
     def _stop_all(self) -> None:
-        # Workers first (they finish or hand back their current job), the broker last.
-        for _, process in reversed(self.children):
+        # Workers first, the broker last. The lab worker stops cold (SIGQUIT): a training run
+        # in progress is stopped and its message goes back to the broker, to run again when the
+        # platform next starts, rather than holding Ctrl-C up for minutes; the site worker's
+        # tasks are short and finish (SIGTERM, a warm shutdown).
+        for name, process in reversed(self.children):
             if process.poll() is None:
-                process.terminate()
-        deadline = time.monotonic() + 20
+                process.send_signal(signal.SIGQUIT if name == "lab-worker" else signal.SIGTERM)
+        deadline = time.monotonic() + 15
         for name, process in reversed(self.children):
             try:
                 process.wait(timeout=max(0.1, deadline - time.monotonic()))
