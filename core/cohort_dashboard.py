@@ -7,7 +7,9 @@ import datetime as dt
 import statistics
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth.decorators import login_required, permission_required
+from django.core.cache import cache
 from django.db.models import Count, F, Q
 from django.db.models.functions import TruncDate
 from django.http import HttpRequest, HttpResponse
@@ -90,7 +92,16 @@ def _queue_wait(learner_ids: list[int], today: dt.date) -> dict[str, Any]:
 
 
 def cohort_dashboard_data(cohort: Cohort, *, today: dt.date | None = None) -> dict[str, Any]:
+    """The dashboard's figures, computed at most once per ``COHORT_DASHBOARD_CACHE_SECONDS`` per
+    cohort (they aggregate every run of hundreds of learners; a minute old is fresh enough)."""
     today = today or timezone.localdate()
+    key = f"cohort-dashboard:{cohort.pk}:{today.isoformat()}"
+    return cache.get_or_set(
+        key, lambda: _dashboard_compute(cohort, today), timeout=settings.COHORT_DASHBOARD_CACHE_SECONDS
+    )
+
+
+def _dashboard_compute(cohort: Cohort, today: dt.date) -> dict[str, Any]:
     learner_ids = list(CohortMember.objects.filter(cohort=cohort).values_list("learner_id", flat=True))
     return {
         "cohort": cohort.slug,
@@ -99,6 +110,7 @@ def cohort_dashboard_data(cohort: Cohort, *, today: dt.date | None = None) -> di
         "pass_rates": _pass_rates(cohort, learner_ids),
         "runs_per_day": _runs_per_day(learner_ids, today),
         "queue_wait": _queue_wait(learner_ids, today),
+        "as_of": timezone.now().isoformat(timespec="seconds"),
     }
 
 

@@ -7,6 +7,7 @@ on the server. Raw HTML is off and the result goes through nh3, so author conten
 
 from __future__ import annotations
 
+import functools
 import html
 
 import nh3
@@ -50,7 +51,14 @@ _ALLOWED_ATTRIBUTES = {
 
 
 def render_markdown(text: str) -> SafeString:
-    rendered = _renderer.render(text or "")
+    return mark_safe(_render(text or ""))  # noqa: S308 - sanitised by nh3 in _render
+
+
+@functools.lru_cache(maxsize=512)
+def _render(text: str) -> str:
+    """Markdown → sanitised HTML; a pure function of the text, so each process keeps the recent ones
+    (a lesson with highlighted code takes milliseconds; pages show the same texts again and again)."""
+    rendered = _renderer.render(text)
     cleaned = nh3.clean(
         rendered,
         tags=_ALLOWED_TAGS,
@@ -58,7 +66,7 @@ def render_markdown(text: str) -> SafeString:
         filter_style_properties={"text-align"},
         link_rel="noopener noreferrer",
     )
-    return mark_safe(cleaned)  # noqa: S308 - sanitised by nh3 above
+    return cleaned
 
 
 def pygments_css() -> str:

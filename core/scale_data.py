@@ -18,7 +18,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 from django.contrib.auth.hashers import make_password
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Model
 from django.utils import timezone
 
@@ -193,6 +193,7 @@ def scale_data_generate(
             ),
         )
     run_count, review_count = _runs(rng, runs, learner_list, mentor_of, labs)
+    _statistics_refresh()
     return ScaleCounts(
         learners=len(learner_list),
         mentors=len(mentor_list),
@@ -293,3 +294,14 @@ def _run_row(rng: random.Random, submission: Submission, lab: Lab, now: dt.datet
         score=score,
         passed=None if score is None else lab.passes(score),
     )
+
+
+def _statistics_refresh() -> None:
+    """Let the query planner know the tables' new sizes, as autovacuum would a while later.
+
+    Without it PostgreSQL plans the first queries after a bulk load for nearly empty tables
+    (nested loops over 100,000 runs: the review queue took 2.6 s instead of 5 ms).
+    """
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("ANALYZE")

@@ -109,6 +109,8 @@ DATABASES = {"default": _database}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 CACHES = {"default": environ.Env.cache_url_config(env_str("CACHE_URL", "locmemcache://"))}
+# The cohort dashboard's aggregates are computed at most this often per cohort (0: every request).
+COHORT_DASHBOARD_CACHE_SECONDS = env_int("COHORT_DASHBOARD_CACHE_SECONDS", 60, minimum=0)
 
 # --- Accounts -------------------------------------------------------------------
 AUTH_USER_MODEL = "core.User"

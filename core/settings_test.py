@@ -20,3 +20,4 @@ EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 # Look static files up per request instead of indexing all of them each time a test client
 # builds its middleware (~0.6 s per client with DEBUG off, as pytest runs).
 WHITENOISE_AUTOREFRESH = True
+COHORT_DASHBOARD_CACHE_SECONDS = 0  # tests change data between requests; test_dashboard_cache turns it on

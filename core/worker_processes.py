@@ -14,8 +14,13 @@ from core.celery import app as celery_app
 REPO = Path(__file__).resolve().parent.parent
 
 
-def start_worker(*, queues: str, log_dir: Path, env: dict[str, str], timeout: float = 90) -> subprocess.Popen:
-    """``celery worker`` on ``queues`` as a separate process; returns once it answers a ping."""
+def start_worker(
+    *, queues: str, log_dir: Path, env: dict[str, str], timeout: float = 90, concurrency: int | None = 1
+) -> subprocess.Popen:
+    """``celery worker`` on ``queues`` as a separate process; returns once it answers a ping.
+
+    ``concurrency=None``: the worker's own default (a lab worker: one slot per core or GPU share).
+    """
     label = queues.replace(",", "-")
     name = f"test-{label}-{uuid.uuid4().hex[:6]}@{os.uname().nodename}"
     log_path = log_dir / f"{label}.log"
@@ -32,8 +37,7 @@ def start_worker(*, queues: str, log_dir: Path, env: dict[str, str], timeout: fl
                 queues,
                 "-n",
                 name,
-                "-c",
-                "1",
+                *(["-c", str(concurrency)] if concurrency else []),
                 "--loglevel",
                 "INFO",
                 "--without-gossip",

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.utils.translation import gettext as _
@@ -11,6 +12,8 @@ from courses import selectors, services
 from courses.filters import CourseFilter
 from courses.models import Course, Lesson, Progress
 
+CATALOG_PAGE_SIZE = 24  # courses per catalog page (a multiple of the grid's 3 columns)
+
 
 def catalog(request: HttpRequest) -> HttpResponse:
     """Paths first, then every course, searchable and filterable by level and tag."""
@@ -18,11 +21,13 @@ def catalog(request: HttpRequest) -> HttpResponse:
     filters = CourseFilter(request.GET or None, queryset=selectors.courses_visible(user))
     courses = selectors.catalog_courses(user, filters.qs if filters.is_valid() else selectors.courses_visible(user))
     filtering = any(request.GET.get(key) for key in ("q", "level", "tag"))
+    page = Paginator(courses, CATALOG_PAGE_SIZE).get_page(request.GET.get("page"))
     context = {
         "filters": filters,
         "filtering": filtering,
-        "courses": courses,
-        "paths": [] if filtering else selectors.paths_with_courses(user),
+        "page": page,
+        "courses": page.object_list,
+        "paths": [] if filtering or page.number > 1 else selectors.paths_with_courses(user),
         "tags": selectors.tags_in_use(user),
         "chosen_tag": request.GET.get("tag", ""),
     }

@@ -6,6 +6,7 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
@@ -26,16 +27,21 @@ def _gradebook_cohort(request: HttpRequest, slug: str) -> Cohort:
     return cohort
 
 
+GRADEBOOK_PAGE_SIZE = 50  # learners per gradebook page; the CSV export has every one
+
+
 def _gradebook_page(
     request: HttpRequest, cohort: Cohort, form: GradeOverrideForm | None = None, status: int = 200
 ) -> HttpResponse:
     members = grading_selectors.gradebook_members(user=request.user, cohort=cohort)
-    book = grading_selectors.gradebook_build(cohort=cohort, members=members)
+    page = Paginator(members, GRADEBOOK_PAGE_SIZE).get_page(request.GET.get("page"))
+    book = grading_selectors.gradebook_build(cohort=cohort, members=members.filter(pk__in=[m.pk for m in page]))
     if form is None:
         form = GradeOverrideForm(members=[row.member for row in book.rows], labs=book.labs)
     context = {
         "cohort": cohort,
         "book": book,
+        "page": page,
         "form": form,
         "overrides": grading_selectors.gradebook_overrides(book),
         "is_admin": grading_selectors.is_grading_admin(request.user),

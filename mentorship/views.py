@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
@@ -33,14 +34,20 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     return render(request, "mentorship/dashboard.html", context)
 
 
+QUEUE_PAGE_SIZE = 25  # runs per review queue page, oldest first
+
+
 @login_required
 def queue(request: HttpRequest) -> HttpResponse:
     _mentor_only(request)
     lab, state = request.GET.get("lab") or None, request.GET.get("state") or None
     if state not in (None, *REVIEWABLE_STATES):
         state = None
+    runs = selectors.review_queue(mentor=request.user, lab=lab, state=state)
+    page = Paginator(runs, QUEUE_PAGE_SIZE).get_page(request.GET.get("page"))
     context = {
-        "runs": selectors.review_queue(mentor=request.user, lab=lab, state=state)[:200],
+        "page": page,
+        "runs": page.object_list,
         "labs": Lab.objects.order_by("slug"),
         "states": [(s.value, s.label) for s in REVIEWABLE_STATES],
         "chosen_lab": lab or "",

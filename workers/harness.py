@@ -387,6 +387,8 @@ def run_job(job_dir: Path, go: dict[str, Any], channel: EventChannel) -> int:
             os.environ["CUDA_VISIBLE_DEVICES"] = ""  # a CPU run never touches a GPU by accident
         elif not torch.cuda.is_available():  # the first CUDA call, inside the job
             raise PlatformError("this run needs CUDA, but no CUDA device is available on this worker")
+        elif float(os.environ.get("LAB_GPU_MEMORY_FRACTION", "1")) < 1:  # this run's share of a shared GPU
+            torch.cuda.set_per_process_memory_fraction(float(os.environ["LAB_GPU_MEMORY_FRACTION"]))
         seed_everything(int(job["seed"]))
         data, x_test = load_data(job_dir / DATASET_FILE)
         run = Run(

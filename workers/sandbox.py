@@ -89,15 +89,74 @@ def worker_slot() -> int:
     return int(os.environ.get("LAB_WORKER_SLOT", "0"))
 
 
+CGROUP_CPU_MAX = "/sys/fs/cgroup/cpu.max"
+
+
+def cpu_count() -> int:
+    """CPUs this process may use: its affinity, capped by a cgroup v2 CPU quota (a container's limit)."""
+    cpus = len(os.sched_getaffinity(0))
+    try:
+        quota, period = Path(CGROUP_CPU_MAX).read_text().split()
+    except (OSError, ValueError):
+        return cpus
+    return cpus if quota == "max" else max(1, min(cpus, int(quota) // int(period)))
+
+
+def gpu_count() -> int:
+    """GPUs on this node, from the device files (asking torch would initialise CUDA here)."""
+    visible = os.environ.get("CUDA_VISIBLE_DEVICES")
+    if visible is not None:
+        return len([d for d in visible.split(",") if d.strip()])
+    return len(glob.glob("/dev/nvidia[0-9]*"))
+
+
+def runs_per_gpu() -> int:
+    return max(1, int(os.environ.get("LAB_RUNS_PER_GPU", "1")))
+
+
+def lab_slots() -> int:
+    """How many runs one lab worker takes at once (its Celery concurrency, unless ``-c`` is given).
+
+    ``LAB_WORKER_CONCURRENCY`` if set; on a GPU node, GPUs × ``LAB_RUNS_PER_GPU`` (each run gets
+    its share of one GPU's memory); otherwise one per core, each run's torch on one thread: on 2
+    cores, 8 short runs finished in about half the time with 2 slots as with 1 (bench.throughput),
+    because a run's warm replacement imports torch on a core of its own.
+    """
+    configured = os.environ.get("LAB_WORKER_CONCURRENCY")
+    if configured:
+        return max(1, int(configured))
+    gpus = gpu_count()
+    return gpus * runs_per_gpu() if gpus else cpu_count()
+
+
+def gpu_of_slot(index: int) -> tuple[str, float] | None:
+    """(CUDA_VISIBLE_DEVICES, memory fraction) for the lab worker's pool process ``index``.
+
+    Slots go round the GPUs (the ones ``CUDA_VISIBLE_DEVICES`` lists, else all), so the runs on
+    one GPU are ``LAB_RUNS_PER_GPU`` at most; each may use that share of the GPU's memory.
+    None on a node without a GPU.
+    """
+    visible = os.environ.get("CUDA_VISIBLE_DEVICES")
+    devices = [d.strip() for d in visible.split(",") if d.strip()] if visible is not None else []
+    if visible is None:
+        devices = [str(n) for n in range(gpu_count())]
+    if not devices:
+        return None
+    return devices[index % len(devices)], 1.0 / runs_per_gpu()
+
+
 def cpu_threads() -> int:
-    """Torch/OpenMP threads per job: half the CPUs by default.
+    """Torch/OpenMP threads per job: half of each slot's share of the CPUs, at least one.
 
     The other half is left for the replacement warm sandbox, which imports torch while the
     job trains, and for the site's processes. OpenMP threads degrade badly when preempted:
     on 2 cores, digits-mlp took 5.7 s with 2 threads and 1.5 s with 1 (bench.lab_overhead).
     """
     configured = os.environ.get("LAB_CPU_THREADS")
-    return int(configured) if configured else max(1, len(os.sched_getaffinity(0)) // 2)
+    if configured:
+        return int(configured)
+    slots = int(os.environ.get("LAB_WORKER_SLOTS", "1"))
+    return max(1, cpu_count() // (2 * max(1, slots)))
 
 
 def python_command() -> str:
@@ -241,6 +300,8 @@ def _sandbox_env(device: str) -> dict[str, str]:
     }
     if device == "cuda" and os.environ.get("CUDA_VISIBLE_DEVICES"):
         env["CUDA_VISIBLE_DEVICES"] = os.environ["CUDA_VISIBLE_DEVICES"]
+    if device == "cuda" and os.environ.get("LAB_GPU_MEMORY_FRACTION"):
+        env["LAB_GPU_MEMORY_FRACTION"] = os.environ["LAB_GPU_MEMORY_FRACTION"]
     return env
 
 

@@ -16,6 +16,7 @@ import time
 from typing import Any
 
 import redis
+from billiard.process import current_process
 from celery import Celery, Task, shared_task
 from celery.signals import celeryd_init, worker_process_init, worker_process_shutdown
 from kombu.exceptions import OperationalError
@@ -23,6 +24,7 @@ from kombu.exceptions import OperationalError
 from workers import control
 from workers.jobspec import JobSpec, JobSpecError
 from workers.runner import execute_job
+from workers.sandbox import gpu_of_slot, lab_slots
 from workers.warm import prestart_default_pool, shutdown_default_pool
 
 EVENT_TASK = "labs.tasks.run_event"
@@ -64,12 +66,20 @@ def _remember_queues(sender: str, instance: object, conf: object, options: dict,
     queues = options.get("queues") or []
     names = set(queues.split(",") if isinstance(queues, str) else queues)
     os.environ["LAB_WORKER"] = "1" if names & LAB_QUEUES else "0"
+    if names & LAB_QUEUES:  # a pool sized to the node: one slot per core, or per share of a GPU
+        slots = options.get("concurrency") or lab_slots()
+        conf.worker_concurrency = slots
+        os.environ["LAB_WORKER_SLOTS"] = str(slots)
 
 
 @worker_process_init.connect
 def _warm_up(**kwargs: object) -> None:
-    """A lab worker's pool process starts its warm sandbox now, so even the first job is warm."""
+    """A lab worker's pool process takes its GPU share and starts its warm sandbox now."""
     if os.environ.get("LAB_WORKER") == "1":
+        gpu = gpu_of_slot(getattr(current_process(), "index", 0) or 0)
+        if gpu is not None:
+            os.environ["CUDA_VISIBLE_DEVICES"], fraction = gpu[0], gpu[1]
+            os.environ["LAB_GPU_MEMORY_FRACTION"] = f"{fraction:.4f}"
         prestart_default_pool()
 
 

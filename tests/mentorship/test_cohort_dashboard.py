@@ -36,3 +36,19 @@ def test_dashboard_page_draws_four_charts(client: Client, admin_user: User, coho
     for chart in ("progress", "pass", "runs", "wait"):
         assert f'data-testid="chart-{chart}"' in html
     assert 'id="dashboard-data"' in html and "chart.umd.min.js" in html
+
+
+def test_figures_are_computed_once_per_cache_period(
+    settings, learner: User, cohort: Cohort, lab: Lab, django_assert_num_queries
+) -> None:
+    from django.core.cache import cache
+
+    settings.COHORT_DASHBOARD_CACHE_SECONDS = 60
+    cache.clear()
+    finished_run(learner, lab, passed=True)
+    first = cohort_dashboard_data(cohort)
+    finished_run(learner, lab, passed=False)  # a minute-old figure may miss this run
+    with django_assert_num_queries(0):
+        assert cohort_dashboard_data(cohort) == first
+    cache.clear()  # the period is over
+    assert cohort_dashboard_data(cohort)["runs_per_day"]["runs"][-1] == 2

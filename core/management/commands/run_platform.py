@@ -65,7 +65,7 @@ class Command(BaseCommand):
         schedule = settings.VAR_DIR / "celerybeat-schedule"
         self._spawn("web", [python, "manage.py", "runserver", f"{host}:{port}", "--noreload"])
         self._spawn("site-worker", [*celery, "-Q", "default", "-n", "site@%h", "-c", "2", "-B", "-s", str(schedule)])
-        self._spawn("lab-worker", [*celery, "-Q", "cpu,gpu", "-n", "lab@%h", "-c", "1"])
+        self._spawn("lab-worker", [*celery, "-Q", "cpu,gpu", "-n", "lab@%h"])
 
     def _spawn(self, name: str, command: list[str]) -> None:
         self.children.append((name, subprocess.Popen(command, cwd=settings.BASE_DIR)))

@@ -1,0 +1,77 @@
+"""A lab worker's pool is sized to the node: one slot per core, or per share of a GPU."""
+
+from __future__ import annotations
+
+import pytest
+
+from workers import sandbox
+from workers.sandbox import cpu_threads, gpu_of_slot, lab_slots
+
+
+@pytest.fixture
+def node(monkeypatch: pytest.MonkeyPatch):
+    """A node with ``cpus`` usable CPUs and ``gpus`` device files; the lab settings unset."""
+
+    def make(cpus: int, gpus: int) -> None:
+        monkeypatch.setattr(sandbox, "cpu_count", lambda: cpus)
+        monkeypatch.setattr(sandbox.glob, "glob", lambda pattern: [f"/dev/nvidia{n}" for n in range(gpus)])
+
+    for name in ("LAB_WORKER_CONCURRENCY", "LAB_RUNS_PER_GPU", "CUDA_VISIBLE_DEVICES", "LAB_CPU_THREADS"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.delenv("LAB_WORKER_SLOTS", raising=False)
+    return make
+
+
+def test_a_cpu_node_takes_one_run_per_core(node) -> None:
+    node(cpus=2, gpus=0)
+    assert lab_slots() == 2
+    node(cpus=16, gpus=0)
+    assert lab_slots() == 16
+
+
+def test_a_gpu_node_takes_runs_per_gpu_times_its_gpus(node, monkeypatch: pytest.MonkeyPatch) -> None:
+    node(cpus=16, gpus=2)
+    assert lab_slots() == 2
+    monkeypatch.setenv("LAB_RUNS_PER_GPU", "3")
+    assert lab_slots() == 6
+
+
+def test_an_operator_setting_wins(node, monkeypatch: pytest.MonkeyPatch) -> None:
+    node(cpus=16, gpus=2)
+    monkeypatch.setenv("LAB_WORKER_CONCURRENCY", "5")
+    assert lab_slots() == 5
+
+
+def test_slots_go_round_the_gpus_each_with_its_share_of_memory(node, monkeypatch: pytest.MonkeyPatch) -> None:
+    node(cpus=16, gpus=2)
+    monkeypatch.setenv("LAB_RUNS_PER_GPU", "2")
+    assert [gpu_of_slot(i) for i in range(4)] == [("0", 0.5), ("1", 0.5), ("0", 0.5), ("1", 0.5)]
+    monkeypatch.setenv("CUDA_VISIBLE_DEVICES", "3,5")  # only the GPUs the operator gave this worker
+    assert [gpu_of_slot(i)[0] for i in range(3)] == ["3", "5", "3"]
+
+
+def test_no_gpu_no_gpu_share(node) -> None:
+    node(cpus=4, gpus=0)
+    assert gpu_of_slot(0) is None
+
+
+def test_each_slot_gets_half_its_share_of_the_cpus(node, monkeypatch: pytest.MonkeyPatch) -> None:
+    node(cpus=16, gpus=0)
+    monkeypatch.setenv("LAB_WORKER_SLOTS", "1")
+    assert cpu_threads() == 8  # one slot: half the node, the other half for its warm replacement
+    monkeypatch.setenv("LAB_WORKER_SLOTS", "4")
+    assert cpu_threads() == 2
+    monkeypatch.setenv("LAB_WORKER_SLOTS", "16")
+    assert cpu_threads() == 1
+    monkeypatch.setenv("LAB_CPU_THREADS", "3")
+    assert cpu_threads() == 3
+
+
+@pytest.mark.parametrize(("cpu_max", "expected"), [("max 100000", 4), ("200000 100000", 2), ("50000 100000", 1)])
+def test_the_cpu_count_respects_a_container_quota(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: sandbox.Path, cpu_max: str, expected: int
+) -> None:
+    monkeypatch.setattr(sandbox.os, "sched_getaffinity", lambda pid: {0, 1, 2, 3})
+    (tmp_path / "cpu.max").write_text(cpu_max + "\n")
+    monkeypatch.setattr(sandbox, "CGROUP_CPU_MAX", str(tmp_path / "cpu.max"))
+    assert sandbox.cpu_count() == expected
