@@ -10,7 +10,9 @@ ninety-nine of them here, not in the broker's queue in front of everyone else: a
 run waits only for the runs already on the workers (about one run's length with one worker).
 
 ``runs_dispatch`` runs after every submission, every run that ends, and every sweep; a lock in
-the broker's Redis makes concurrent calls take turns, so the limits hold.
+the broker's Redis makes concurrent calls take turns, so the limits hold. A web request never
+waits for that lock: if it is taken, the dispatch is handed to the site worker
+(``labs.tasks.dispatch_runs``), which waits its turn.
 """
 
 from __future__ import annotations
@@ -33,12 +35,17 @@ BATCH = 500  # waiting runs looked at per pass (the oldest first)
 LOCK_KEY = "labs:dispatch"
 
 
-def runs_dispatch() -> int:
-    """Send the waiting runs fair share allows now; returns how many were sent."""
+def runs_dispatch(*, wait: float = 30) -> int | None:
+    """Send the waiting runs fair share allows now; returns how many were sent.
+
+    None when another dispatcher held the lock for ``wait`` seconds (0: do not wait at all). It
+    may have read the waiting runs before ours were committed, so the caller must dispatch again
+    later (``runs_dispatch_soon``).
+    """
     try:
-        lock = redis_client().lock(LOCK_KEY, timeout=60, blocking_timeout=30)
-        if not lock.acquire():
-            return 0  # another dispatcher is at work for this long: it will see our runs too
+        lock = redis_client().lock(LOCK_KEY, timeout=60, blocking_timeout=wait)
+        if not lock.acquire(blocking=wait > 0):
+            return None
     except redis.RedisError:
         logger.warning("broker unreachable: waiting runs stay queued for the next dispatch")
         return 0

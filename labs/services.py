@@ -110,10 +110,16 @@ def run_rerun(*, run: Run) -> Run:
 
 
 def runs_dispatch_waiting() -> None:
-    """Send the waiting runs that fair share allows now (see labs.dispatch)."""
+    """Send the waiting runs that fair share allows now (see labs.dispatch), without waiting for
+    another dispatcher: then the site worker dispatches as soon as it is done."""
     from labs.dispatch import runs_dispatch  # dispatch builds on run_enqueue below
+    from labs.tasks import dispatch_runs
 
-    runs_dispatch()
+    if runs_dispatch(wait=0) is None:
+        try:
+            dispatch_runs.delay()
+        except Exception:  # the broker is away: the sweeper dispatches once it is back
+            logger.exception("could not hand the dispatch to the site worker; the sweeper will")
 
 
 def run_ended(*, run_id: int) -> None:

@@ -54,7 +54,7 @@ def runs_sweep() -> dict[str, int]:
         counts["rescored"] += 1
     # Last, so that runs retried above go out in this same sweep: waiting runs fair share lets
     # through now, runs whose send failed, runs the broker forgot.
-    counts["resent"] += runs_dispatch()
+    counts["resent"] += runs_dispatch() or 0  # None: another dispatcher was busy this long
     counts["resent"] += _runs_forgotten_resend(now)
     return counts
 

@@ -28,6 +28,14 @@ def run_event(run_id: int, token: str, event: dict[str, Any]) -> None:
     services.run_event_apply(run_id=run_id, token=token, event=event)
 
 
+@shared_task(name="labs.tasks.dispatch_runs")
+def dispatch_runs() -> int:
+    """Send the waiting runs fair share allows, waiting for another dispatcher to finish first."""
+    from labs.dispatch import runs_dispatch
+
+    return runs_dispatch() or 0
+
+
 @shared_task(name="labs.tasks.sweep_runs")
 def sweep_runs() -> dict[str, int]:
     return sweeper.runs_sweep()
