@@ -12,7 +12,7 @@ from courses import selectors, services
 from courses.filters import CourseFilter
 from courses.models import Course, Lesson, Progress
 
-CATALOG_PAGE_SIZE = 24  # courses per catalog page (a multiple of the grid's 3 columns)
+CATALOG_PAGE_SIZE = 24  # courses per catalog page (fills whole rows of 2, 3 or 4 cards)
 
 
 def catalog(request: HttpRequest) -> HttpResponse:
