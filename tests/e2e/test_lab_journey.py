@@ -15,6 +15,27 @@ from tests.factories import PASSWORD, UserFactory
 
 pytestmark = [pytest.mark.e2e, pytest.mark.worker, pytest.mark.django_db(transaction=True)]
 
+# The reference solution trains two-spirals in about a second on a warm worker: faster than the
+# page polls (1 s). Pacing its epochs (50 ms each, 80 epochs) makes the run last long enough for
+# the page to show it running with a curve that grows, whatever the machine.
+PACED = """
+
+_unpaced_train = train
+
+
+def train(data, run):
+    import time
+
+    log = run.log
+
+    def paced_log(step, **metrics):
+        time.sleep(0.05)
+        log(step, **metrics)
+
+    run.log = paced_log
+    return _unpaced_train(data, run)
+"""
+
 
 def test_learner_submits_in_the_browser_and_watches_the_run_to_its_score(
     page: Page, site_worker: subprocess.Popen, lab_worker: subprocess.Popen
@@ -26,7 +47,7 @@ def test_learner_submits_in_the_browser_and_watches_the_run_to_its_score(
     page.click("text=Labs")
     page.get_by_test_id("lab-two-spirals").click()
     expect(page.get_by_test_id("lab-title")).to_have_text(lab.title_en)
-    page.fill("#id_code", lab.reference_solution)
+    page.fill("#id_code", lab.reference_solution + PACED)
     page.get_by_test_id("submit-button").click()
 
     # The run page updates itself: state, a growing curve, then the score against the threshold.
