@@ -40,7 +40,7 @@ def runs_dispatch(*, wait: float = 30) -> int | None:
 
     None when another dispatcher held the lock for ``wait`` seconds (0: do not wait at all). It
     may have read the waiting runs before ours were committed, so the caller must dispatch again
-    later (``runs_dispatch_soon``).
+    later (``labs.services.runs_dispatch_waiting`` hands it to the site worker).
     """
     try:
         lock = redis_client().lock(LOCK_KEY, timeout=60, blocking_timeout=wait)
