@@ -34,8 +34,9 @@ def _gradebook_page(
     request: HttpRequest, cohort: Cohort, form: GradeOverrideForm | None = None, status: int = 200
 ) -> HttpResponse:
     members = grading_selectors.gradebook_members(user=request.user, cohort=cohort)
-    page = Paginator(members, GRADEBOOK_PAGE_SIZE).get_page(request.GET.get("page"))
-    book = grading_selectors.gradebook_build(cohort=cohort, members=members.filter(pk__in=[m.pk for m in page]))
+    # The page is of ids only: gradebook_build fetches the rows themselves, with what they need.
+    page = Paginator(members.values_list("pk", flat=True), GRADEBOOK_PAGE_SIZE).get_page(request.GET.get("page"))
+    book = grading_selectors.gradebook_build(cohort=cohort, members=members.filter(pk__in=list(page)))
     if form is None:
         form = GradeOverrideForm(members=[row.member for row in book.rows], labs=book.labs)
     context = {
