@@ -84,6 +84,14 @@ def _write(path: Path, value: str) -> None:
         handle.write(value)
 
 
+def _read_int(path: Path) -> int | None:
+    """An integer file (``max`` and unreadable files: None)."""
+    try:
+        return int(path.read_text())
+    except (OSError, ValueError):
+        return None
+
+
 def _read_keyed(path: Path) -> dict[str, int]:
     """Parse ``key value`` lines (memory.events, pids.events, memory.oom_control)."""
     values: dict[str, int] = {}
@@ -180,6 +188,24 @@ class JobCgroup:
         if self.layout.version == 2:
             return _read_keyed(self.memory_dir / "memory.events").get("oom_kill", 0)
         return _read_keyed(self.memory_dir / "memory.oom_control").get("oom_kill", 0)
+
+    def memory_limit_hits(self) -> int:
+        """Times the cgroup's own limit was reached (an OOM kill without any: the node's OOM killer).
+
+        Some kernels leave the v1 fail counters at 0 after a limit OOM kill; the peak usage
+        reaching the limit (within 2 MiB) then tells, and counts as one.
+        """
+        if self.layout.version == 2:
+            events = _read_keyed(self.memory_dir / "memory.events")
+            hits = events.get("oom", 0) + events.get("max", 0)
+            names = ("memory.peak", "memory.max")
+        else:
+            hits = sum(_read_int(self.memory_dir / n) or 0 for n in ("memory.failcnt", "memory.memsw.failcnt"))
+            names = ("memory.max_usage_in_bytes", "memory.limit_in_bytes")
+        peak, limit = (_read_int(self.memory_dir / name) for name in names)
+        if not hits and peak is not None and limit is not None and peak >= limit - 2 * 1024 * 1024:
+            hits = 1
+        return hits
 
     def pids_limit_hits(self) -> int:
         return _read_keyed(self.pids_dir / "pids.events").get("max", 0)

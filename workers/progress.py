@@ -105,9 +105,13 @@ class OutputCapture:
 
 
 def _finite(value: Any) -> float | None:
+    """A finite float, or None: also for an int too large for a float (``float(10**400)`` raises)."""
     if isinstance(value, bool) or not isinstance(value, int | float):
         return None
-    number = float(value)
+    try:
+        number = float(value)
+    except OverflowError:
+        return None
     return number if math.isfinite(number) else None
 
 
@@ -154,10 +158,9 @@ class EventReader:
             return None
         try:
             raw = json.loads(line)
-        except (ValueError, RecursionError):
-            self.bad_lines += 1
-            return None
-        event = self._validate(raw) if isinstance(raw, dict) else None
+            event = self._validate(raw) if isinstance(raw, dict) else None
+        except Exception:  # noqa: BLE001 - whatever a hostile line does, it is one bad line
+            event = None
         if event is None:
             self.bad_lines += 1
         return event

@@ -24,12 +24,10 @@ import logging
 import math
 import os
 import selectors
-import shutil
 import signal
 import socket
 import stat
 import time
-import uuid
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
@@ -38,12 +36,12 @@ from typing import Any
 
 import numpy as np
 
-from workers import harness, warm
+from workers import harness, jobdirs, warm
 from workers.cgroups import CgroupError
 from workers.datasets import DatasetError, count_test_rows, fetch_dataset, link_into
 from workers.jobspec import JobSpec
 from workers.progress import EventReader, OutputCapture, ProgressBatcher
-from workers.sandbox import Sandbox, SandboxBackend, SandboxExit, jobs_dir, select_backend
+from workers.sandbox import Sandbox, SandboxBackend, SandboxExit, SandboxUnavailable, jobs_dir, select_backend
 
 logger = logging.getLogger(__name__)
 
@@ -120,18 +118,6 @@ def _poll_cancel(should_cancel: Callable[[], bool]) -> bool:
 # ------------------------------------------------------------------------------------------
 # the job folder
 # ------------------------------------------------------------------------------------------
-def _force_rmtree(path: Path) -> None:
-    def make_writable_and_retry(function: Callable[..., Any], failed_path: str, _exc: object) -> None:
-        with contextlib.suppress(OSError):
-            os.chmod(os.path.dirname(failed_path), 0o700)
-            function(failed_path)
-
-    if path.is_symlink():
-        path.unlink()
-    elif path.exists():
-        shutil.rmtree(path, onerror=make_writable_and_retry)
-
-
 def _write_new_file(directory: Path, name: str, data: bytes) -> None:
     flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC
     fd = os.open(directory / name, flags, 0o644)
@@ -156,15 +142,15 @@ def _prepare_jobs_root() -> Path:
     return root
 
 
-def _start_sandbox(spec: JobSpec, backend: SandboxBackend, job_dir: Path, dataset: Path) -> tuple[Sandbox, bool]:
+def _start_sandbox(spec: JobSpec, backend: SandboxBackend, dataset: Path) -> tuple[Sandbox, bool]:
     """A warm sandbox from the pool when one fits, else a freshly started one."""
-    sandbox = _take_warm_sandbox(spec, backend, job_dir, dataset)
+    sandbox = _take_warm_sandbox(spec, backend, dataset)
     if sandbox is not None:
         return sandbox, True
-    return _start_fresh_sandbox(spec, backend, job_dir, dataset), False
+    return _start_fresh_sandbox(spec, backend, dataset), False
 
 
-def _take_warm_sandbox(spec: JobSpec, backend: SandboxBackend, job_dir: Path, dataset: Path) -> Sandbox | None:
+def _take_warm_sandbox(spec: JobSpec, backend: SandboxBackend, dataset: Path) -> Sandbox | None:
     pool = warm.get_default_pool(backend)
     # A member still importing torch is worth waiting for: the rest of its start-up is shorter
     # than a fresh sandbox's, and the pool hands out only members that reported ready.
@@ -172,9 +158,11 @@ def _take_warm_sandbox(spec: JobSpec, backend: SandboxBackend, job_dir: Path, da
     if sandbox is None:
         return None
     try:
-        _force_rmtree(job_dir)
-        sandbox.rename_job_dir(job_dir)
-        _write_job_files(job_dir, spec, dataset)
+        # warm-<random> -> job-<random>: a job folder from now on (nothing names the run).
+        sandbox.rename_job_dir(
+            sandbox.job_dir.with_name(sandbox.job_dir.name.replace(jobdirs.WARM_PREFIX, jobdirs.JOB_PREFIX, 1))
+        )
+        _write_job_files(sandbox.job_dir, spec, dataset)
         sandbox.apply_limits(spec.limits)
         return sandbox
     except (OSError, CgroupError) as exc:
@@ -184,17 +172,20 @@ def _take_warm_sandbox(spec: JobSpec, backend: SandboxBackend, job_dir: Path, da
         return None
 
 
-def _start_fresh_sandbox(spec: JobSpec, backend: SandboxBackend, job_dir: Path, dataset: Path) -> Sandbox:
-    _force_rmtree(job_dir)
-    job_dir.mkdir()
-    _write_job_files(job_dir, spec, dataset)
-    label = f"run{spec.run_id}-{uuid.uuid4().hex[:8]}"
-    return backend.start(job_dir=job_dir, limits=spec.limits, device=spec.device, label=label)
+def _start_fresh_sandbox(spec: JobSpec, backend: SandboxBackend, dataset: Path) -> Sandbox:
+    job_dir = jobdirs.create(_prepare_jobs_root())
+    try:
+        _write_job_files(job_dir, spec, dataset)
+        return backend.start(job_dir=job_dir, limits=spec.limits, device=spec.device, label=job_dir.name)
+    except BaseException:
+        jobdirs.release(job_dir)
+        raise
 
 
 def _discard(sandbox: Sandbox) -> None:
+    """Kill everything of the sandbox first (nothing writes any more), then remove its folder."""
     sandbox.finish()
-    _force_rmtree(sandbox.job_dir)
+    jobdirs.release(sandbox.job_dir)
 
 
 # ------------------------------------------------------------------------------------------
@@ -253,10 +244,11 @@ def _dir_usage(path: Path, skip_inode: tuple[int, int]) -> float:
     return total
 
 
-def _watch(
-    sandbox: Sandbox, spec: JobSpec, on_progress: Callable[[list[dict]], None], should_cancel: Callable[[], bool]
-) -> _Watch:
-    watch = _Watch(OutputCapture(spec.limits.output_bytes), EventReader(), ProgressBatcher(on_progress))
+def _new_watch(spec: JobSpec, on_progress: Callable[[list[dict]], None]) -> _Watch:
+    return _Watch(OutputCapture(spec.limits.output_bytes), EventReader(), ProgressBatcher(on_progress))
+
+
+def _watch(sandbox: Sandbox, spec: JobSpec, watch: _Watch, should_cancel: Callable[[], bool]) -> _Watch:
     dataset = os.stat(sandbox.job_dir / harness.DATASET_FILE)
     dataset_inode = (dataset.st_dev, dataset.st_ino)
     disk_limit = spec.limits.disk_mb * 1024 * 1024
@@ -371,8 +363,8 @@ def read_predictions(job_dir: Path, expected_rows: int) -> tuple[list[float] | N
             array = np.load(handle, allow_pickle=False)
     except FileNotFoundError:
         return None, None
-    except (OSError, ValueError, EOFError) as exc:
-        return None, f"the predictions file cannot be read: {exc}"
+    except Exception as exc:  # noqa: BLE001 - a crafted .npy header can raise almost anything
+        return None, f"the predictions file cannot be read: {type(exc).__name__}: {str(exc)[:200]}"
     finally:
         for fd in fds:
             os.close(fd)
@@ -393,8 +385,15 @@ def _signal_name(exit_code: int) -> str:
         return f"signal {exit_code - 128}"
 
 
-def decide(watch: _Watch, facts: SandboxExit, predictions_ok: bool, problem: str | None) -> tuple[str, str | None]:
-    """(state, reason) from what the supervisor saw; first matching rule wins."""
+def decide(
+    watch: _Watch, facts: SandboxExit, predictions_ok: bool, problem: str | None, *, init_protected: bool = False
+) -> tuple[str, str | None]:
+    """(state, reason) from what the supervisor saw; first matching rule wins.
+
+    ``init_protected``: the harness is pid 1 of its own pid namespace (bwrap), where nothing
+    inside can send it SIGKILL; so a SIGKILL the supervisor did not send came from outside
+    (an operator, the node's OOM killer): the platform's failure, retried, not counted.
+    """
     if watch.kill_reason == REASON_CANCELLED:
         return "cancelled", REASON_CANCELLED
     if watch.kill_reason == "limit: time":
@@ -403,6 +402,12 @@ def decide(watch: _Watch, facts: SandboxExit, predictions_ok: bool, problem: str
         return "failed", watch.kill_reason
     if facts.exit_code == 0 and predictions_ok:
         return "succeeded", None
+    if facts.oom_kills and facts.memory_limit_hits:
+        return "failed", "limit: memory"
+    if facts.oom_kills and init_protected:
+        return "failed", "platform: the node ran out of memory and the kernel killed the run"
+    if init_protected and facts.exit_code == 128 + signal.SIGKILL:
+        return "failed", "platform: the sandbox was killed from outside (SIGKILL)"
     if facts.oom_kills:
         return "failed", "limit: memory"
     if facts.pids_limit_hits:
@@ -494,11 +499,11 @@ def execute_job(
     except DatasetError as exc:
         return finish("failed", f"platform: dataset unavailable: {exc}")
 
-    job_dir = _prepare_jobs_root() / f"{spec.run_id}-{spec.token}"
     sandbox: Sandbox | None = None
+    watch = _new_watch(spec, on_progress)
     try:
-        sandbox, warm_start = _start_sandbox(spec, backend, job_dir, dataset)
-        watch = _watch(sandbox, spec, on_progress, should_cancel)
+        sandbox, warm_start = _start_sandbox(spec, backend, dataset)
+        _watch(sandbox, spec, watch, should_cancel)
         facts = sandbox.finish()
         if warm_start and _warm_sandbox_failed_before_the_job(watch):
             # The pool's hiccup, not the learner's: run the job again in a fresh sandbox.
@@ -510,11 +515,12 @@ def execute_job(
             )
             _discard(sandbox)
             sandbox, warm_start = None, False
-            sandbox = _start_fresh_sandbox(spec, backend, job_dir, dataset)
-            watch = _watch(sandbox, spec, on_progress, should_cancel)
+            sandbox = _start_fresh_sandbox(spec, backend, dataset)
+            watch = _new_watch(spec, on_progress)
+            _watch(sandbox, spec, watch, should_cancel)
             facts = sandbox.finish()
         predictions, problem = read_predictions(sandbox.job_dir, test_rows)
-        state, reason = decide(watch, facts, predictions is not None, problem)
+        state, reason = decide(watch, facts, predictions is not None, problem, init_protected=sandbox.init_protected)
         if watch.torch_version:
             result["torch_version"] = watch.torch_version
         return finish(
@@ -525,8 +531,32 @@ def execute_job(
             warm_start=warm_start,
             metrics_dropped=watch.events.metrics_dropped,
         )
+    except SandboxUnavailable:
+        raise
+    except Exception as exc:
+        # The supervisor itself failed. The run still ends here, once, with an honest reason.
+        logger.exception("the supervisor of run %s failed", spec.run_id)
+        state, reason = supervisor_failure(watch, exc)
+        return finish(state, reason, log_tail=_safe_render(watch))
     finally:
         if sandbox is not None:
-            sandbox.finish()
-            _force_rmtree(sandbox.job_dir)
-        _force_rmtree(job_dir)
+            try:
+                sandbox.finish()
+            except Exception:
+                logger.exception("could not stop the sandbox of run %s", spec.run_id)
+            jobdirs.release(sandbox.job_dir)
+
+
+def supervisor_failure(watch: _Watch, exc: BaseException) -> tuple[str, str]:
+    """(state, reason) when the supervisor raised: the learner's outcome once their code ran
+    (whatever broke it came from the sandbox), the platform's before."""
+    if watch.user_code_started or watch.go_sent:
+        return "failed", f"error: the program broke the runner's protocol ({type(exc).__name__})"
+    return "failed", f"platform: the lab runner failed: {type(exc).__name__}: {str(exc)[:200]}"
+
+
+def _safe_render(watch: _Watch) -> str:
+    try:
+        return watch.output.render()
+    except Exception:  # noqa: BLE001 - the log is a courtesy here; the outcome is what matters
+        return ""

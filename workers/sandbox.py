@@ -54,7 +54,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
 
-from workers import cgroups
+from workers import cgroups, jobdirs
 from workers.jobspec import Limits
 from workers.sandbox_launcher import EXIT_LAUNCH_FAILED, blocking_ancestor
 
@@ -171,12 +171,14 @@ class SandboxExit:
     exit_code: int | None  # the harness's exit status; 128+N when killed by signal N
     oom_kills: int
     pids_limit_hits: int
+    memory_limit_hits: int = 0  # the run's own memory limit was reached (an OOM kill without it: the node's)
 
 
 class Sandbox:
     """One started sandbox process: pipes, limits, and teardown."""
 
     backend_name = ""
+    init_protected = False  # see workers.runner.decide
 
     def __init__(
         self, popen: subprocess.Popen, events_fd: int, job_dir: Path, job_dir_inside: str, rlimits: dict[str, int]
@@ -256,7 +258,7 @@ class Sandbox:
         Inside bwrap the bind mount follows the folder; the development backend's harness
         learns the new path from the "go" line.
         """
-        os.rename(self.job_dir, new_path)
+        jobdirs.rename(self.job_dir, new_path)
         if self.job_dir_inside == str(self.job_dir):
             self.job_dir_inside = str(new_path)
         self.job_dir = new_path
@@ -366,23 +368,9 @@ class _UidPool:
 _UIDS = _UidPool()
 
 
-def uid_in_use(uid: int) -> bool:
-    """True while a sandbox of any worker process on this host holds ``uid`` (its lock is taken)."""
-    try:
-        fd = os.open(_lock_dir() / f"uid-{uid}.lock", os.O_RDWR | os.O_CLOEXEC)
-    except FileNotFoundError:
-        return False
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)  # dropped again by the close below
-    except BlockingIOError:
-        return True
-    finally:
-        os.close(fd)
-    return False
-
-
 class BwrapSandbox(Sandbox):
     backend_name = BWRAP_NAME
+    init_protected = True  # the harness is pid 1 of its namespace (--as-pid-1)
 
     def __init__(
         self,
@@ -430,6 +418,7 @@ class BwrapSandbox(Sandbox):
             exit_code=_exit_status(returncode),
             oom_kills=self.cgroup.oom_kills(),
             pids_limit_hits=self.cgroup.pids_limit_hits(),
+            memory_limit_hits=self.cgroup.memory_limit_hits(),
         )
         self.cgroup.kill_all()
         self.cgroup.remove()

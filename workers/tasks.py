@@ -23,7 +23,7 @@ from kombu.exceptions import OperationalError
 
 from workers import control
 from workers.jobspec import JobSpec, JobSpecError
-from workers.runner import execute_job
+from workers.runner import JobResult, execute_job
 from workers.sandbox import gpu_of_slot, lab_slots
 from workers.warm import prestart_default_pool, shutdown_default_pool
 
@@ -93,6 +93,21 @@ def _has_cuda() -> bool:
     return os.path.exists("/dev/nvidia0") or bool(os.environ.get("LAB_FORCE_CUDA"))
 
 
+def _empty_result(spec: JobSpec) -> dict[str, Any]:
+    now = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+    return {
+        "predictions": None,
+        "log_tail": "",
+        "torch_version": "",
+        "device": spec.device,
+        "sandbox": "",
+        "worker_host": socket.gethostname(),
+        "started_at": now,
+        "finished_at": now,
+        "duration_s": 0.0,
+    }
+
+
 @shared_task(
     name="workers.tasks.run_lab_job",
     bind=True,
@@ -138,14 +153,19 @@ def run_lab_job(self: Task, spec_data: dict[str, Any]) -> str:
     batches = itertools.count(1)
     with control.KeepAlive(client, run_id=spec.run_id, token=spec.token, worker=worker) as heartbeat:
         report(spec.run_id, spec.token, {"kind": "claimed", "worker": worker, "device": spec.device})
-        result = execute_job(
-            spec,
-            # Numbered, so that the site applies a batch delivered twice only once.
-            on_progress=lambda events: report(
-                spec.run_id, spec.token, {"kind": "progress", "seq": next(batches), "events": events}
-            ),
-            should_cancel=cancelled,
-        )
+        try:
+            result = execute_job(
+                spec,
+                # Numbered, so that the site applies a batch delivered twice only once.
+                on_progress=lambda events: report(
+                    spec.run_id, spec.token, {"kind": "progress", "seq": next(batches), "events": events}
+                ),
+                should_cancel=cancelled,
+            )
+        except Exception as exc:  # e.g. a forced sandbox missing here: the run still ends, once
+            logger.exception("run %s could not be run on this worker", spec.run_id)
+            failed = {"state": "failed", "reason": f"platform: the lab worker failed: {type(exc).__name__}: {exc}"}
+            result = JobResult.from_dict({**failed, **_empty_result(spec)})
         # Marked before it is sent: from now on the site waits for this result, never retries the run.
         heartbeat.finished()
         report(spec.run_id, spec.token, {"kind": "finished", "result": result.to_dict()})

@@ -35,22 +35,19 @@ from __future__ import annotations
 
 import array
 import atexit
-import contextlib
 import fcntl
 import glob
 import logging
 import os
 import select
-import shutil
 import termios
 import threading
 import time
-import uuid
 from pathlib import Path
 
-from workers.cgroups import owner_alive, owner_tag
+from workers import jobdirs
 from workers.jobspec import Limits
-from workers.sandbox import Sandbox, SandboxBackend, jobs_dir, uid_in_use, worker_slot
+from workers.sandbox import Sandbox, SandboxBackend, jobs_dir, worker_slot
 
 logger = logging.getLogger(__name__)
 
@@ -78,38 +75,6 @@ def default_device() -> str:
     if configured in ("cpu", "cuda"):
         return configured
     return "cuda" if glob.glob("/dev/nvidia[0-9]*") else "cpu"
-
-
-_SWEPT: set[str] = set()
-_SWEPT_LOCK = threading.Lock()
-
-
-def _owner_cgroup_name(folder_name: str) -> str | None:
-    """``warm-s<slot>-n<ns>-p<pid>-<hex>`` -> ``slot<slot>-n<ns>-p<pid>-<hex>``, the cgroup naming."""
-    if not folder_name.startswith("warm-s"):
-        return None
-    return "slot" + folder_name.removeprefix("warm-s")
-
-
-def _sweep_stale_folders_once(jobs_dir: Path) -> None:
-    """Remove warm folders whose worker process died (once per process and jobs folder)."""
-    with _SWEPT_LOCK:
-        if str(jobs_dir) in _SWEPT:
-            return
-        _SWEPT.add(str(jobs_dir))
-    for folder in jobs_dir.glob("warm-s*"):
-        # The same owner test as for the cgroups: only folders of a dead worker process of
-        # this pid namespace go; anything else (a live worker's, another container's) stays.
-        name = _owner_cgroup_name(folder.name)
-        if name is not None and not owner_alive(name):
-            shutil.rmtree(folder, ignore_errors=True)
-    # Run folders (``<run>-<token>``) of a worker killed mid-run: owned by a sandbox uid nobody holds.
-    uid_base = int(os.environ.get("LAB_SANDBOX_UID_BASE", "61000"))
-    for folder in jobs_dir.glob("[0-9]*-*"):
-        with contextlib.suppress(OSError):
-            owner = folder.lstat().st_uid
-            if folder.is_dir() and not folder.is_symlink() and owner >= uid_base and not uid_in_use(owner):
-                shutil.rmtree(folder, ignore_errors=True)
 
 
 def _fits(limits: Limits, maximum: Limits) -> bool:
@@ -159,7 +124,6 @@ class WarmPool:
         self.jobs_dir = jobs_dir
         self.device = device
         self.max_limits = max_limits or default_max_limits()
-        self.prefix = f"warm-s{worker_slot()}-{owner_tag()}-"
         self._idle: list[Sandbox] = []
         self._cond = threading.Condition()
         self._closed = False
@@ -173,7 +137,7 @@ class WarmPool:
 
     def start(self) -> WarmPool:
         self.jobs_dir.mkdir(parents=True, exist_ok=True)
-        _sweep_stale_folders_once(self.jobs_dir)
+        jobdirs.start_sweeper(self.jobs_dir)  # folders of workers that died, now and periodically
         # The members are started from this long-lived thread on purpose: bwrap's
         # --die-with-parent fires when the *thread* that started it exits.
         self._thread = threading.Thread(target=self._keep_filled, name="lab-warm-pool", daemon=True)
@@ -231,18 +195,13 @@ class WarmPool:
             self._setback()
 
     def _start_member(self) -> Sandbox:
-        job_dir = self.jobs_dir / f"{self.prefix}{uuid.uuid4().hex[:12]}"
-        job_dir.mkdir()
+        job_dir = jobdirs.create(self.jobs_dir, jobdirs.WARM_PREFIX)
         try:
             member = self.backend.start(
-                job_dir=job_dir,
-                limits=self.max_limits,
-                device=self.device,
-                label=f"warm-{job_dir.name[-12:]}",
-                background=True,
+                job_dir=job_dir, limits=self.max_limits, device=self.device, label=job_dir.name, background=True
             )
         except BaseException:
-            shutil.rmtree(job_dir, ignore_errors=True)
+            jobdirs.release(job_dir)
             raise
         self.started_members += 1
         return member
@@ -323,7 +282,7 @@ def _pending_output(member: Sandbox, limit: int = 4000) -> str:
 
 def _destroy(member: Sandbox) -> None:
     member.finish()
-    shutil.rmtree(member.job_dir, ignore_errors=True)
+    jobdirs.release(member.job_dir)
 
 
 # ------------------------------------------------------------------------------------------

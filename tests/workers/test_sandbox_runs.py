@@ -11,7 +11,6 @@ import json
 import os
 import sys
 import time
-import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -28,8 +27,7 @@ from tests.workers.conftest import (
     own_run_cgroups,
     sandbox_uids,
 )
-from workers import warm
-from workers.cgroups import owner_tag
+from workers import jobdirs, warm
 from workers.runner import execute_job
 from workers.sandbox import BWRAP_NAME, Sandbox, select_backend
 
@@ -103,7 +101,7 @@ def test_training_run_succeeds_with_predictions_metrics_and_output(
     assert "training on" in result.log_tail
     assert result.warm_start  # the session's warm pool served it
     # The run's folder is gone: only idle warm members' folders remain.
-    assert all(p.name.startswith("warm-s13-") for p in lab_dirs["jobs"].iterdir())
+    assert all(p.name.startswith("warm-") for p in lab_dirs["jobs"].iterdir())  # its job folder is gone
 
     # Progress is batched: never two deliveries within 0.5 s (the final flush aside).
     gaps = [b - a for a, b in zip(outcome.batch_times, outcome.batch_times[1:-1], strict=False)]
@@ -388,11 +386,8 @@ def test_warm_sandbox_that_dies_before_its_job_is_replaced_by_a_fresh_one(
 ) -> None:
     """A platform hiccup never becomes the learner's failure: the job runs in a fresh sandbox."""
     backend = select_backend()
-    folder = lab_dirs["jobs"] / f"warm-s13-{owner_tag()}-{uuid.uuid4().hex[:12]}"
-    folder.mkdir()
-    member = backend.start(
-        job_dir=folder, limits=warm.default_max_limits(), device="cpu", label=f"warm-{folder.name[-12:]}"
-    )
+    folder = jobdirs.create(lab_dirs["jobs"], jobdirs.WARM_PREFIX)
+    member = backend.start(job_dir=folder, limits=warm.default_max_limits(), device="cpu", label=folder.name)
     if dies == "during start-up":
         member.popen.kill()  # its launcher dies before the sandbox exists (as on status 125)
     else:

@@ -8,7 +8,6 @@ to the job's name made the sandbox die with ``FileNotFoundError`` (status 125).
 from __future__ import annotations
 
 import os
-import subprocess
 import threading
 import time
 from pathlib import Path
@@ -16,7 +15,6 @@ from pathlib import Path
 import pytest
 
 from workers import warm
-from workers.cgroups import owner_tag
 from workers.jobspec import Limits
 from workers.progress import EventReader, OutputCapture, ProgressBatcher
 from workers.runner import _warm_sandbox_failed_before_the_job, _Watch
@@ -187,21 +185,6 @@ def test_jobs_the_members_do_not_fit_are_not_kept_waiting(make_pool) -> None:
     assert pool.acquire(SMALL, "cuda", wait=30) is None
     assert pool.acquire(Limits(**{**SMALL.to_dict(), "memory_mb": 10**6}), "cpu", wait=30) is None
     assert time.monotonic() - started < 1
-
-
-def test_stale_warm_folders_of_dead_workers_are_swept(tmp_path: Path) -> None:
-    dead = subprocess.Popen(["true"])
-    dead.wait()
-    namespace = owner_tag().split("-")[0]
-    stale = tmp_path / f"warm-s13-{namespace}-p{dead.pid}-0123456789ab"
-    live = tmp_path / f"warm-s13-{owner_tag()}-0123456789ab"
-    parent = tmp_path / f"warm-s13-{namespace}-p{os.getppid()}-0123456789ab"
-    foreign = tmp_path / f"warm-s13-n1-p{dead.pid}-0123456789ab"  # another pid namespace: not ours
-    job = tmp_path / "1000-token"
-    for folder in (stale, live, parent, foreign, job):
-        folder.mkdir()
-    warm._sweep_stale_folders_once(tmp_path)
-    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(p.name for p in (live, parent, foreign, job))
 
 
 def _watch(**fields: object) -> _Watch:
