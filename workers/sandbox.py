@@ -54,7 +54,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
 
-from workers import cgroups, jobdirs
+from workers import cgroups, jobdirs, runtime
 from workers.jobspec import Limits
 from workers.sandbox_launcher import EXIT_LAUNCH_FAILED, blocking_ancestor
 
@@ -63,7 +63,8 @@ logger = logging.getLogger(__name__)
 WORKERS_DIR = Path(__file__).resolve().parent
 REPO_ROOT = WORKERS_DIR.parent
 LAUNCHER = WORKERS_DIR / "sandbox_launcher.py"
-HARNESS_INSIDE = "/opt/labrunner/workers/harness.py"
+HARNESS = WORKERS_DIR / "harness.py"
+HARNESS_INSIDE = "/opt/labrunner/harness.py"  # the one file of the platform's code the sandbox sees
 BWRAP_NAME = "bwrap"
 DEV_NAME = "dev-fallback (no isolation)"
 UIDS_PER_SLOT = 16
@@ -159,9 +160,16 @@ def cpu_threads() -> int:
     return max(1, cpu_count() // (2 * max(1, slots)))
 
 
-def python_command() -> str:
-    """The interpreter the harness runs with: the worker's own (same venv, same torch)."""
-    return sys.executable
+def harness_command(site_packages: str | None) -> list[str]:
+    """The interpreter and the flags the harness runs with.
+
+    With the lab runtime (``workers.runtime``): the base interpreter, its packages added by the
+    harness itself (``-I`` ignores PYTHONPATH). Without it (the development sandbox on a machine
+    where it was not built): the worker's own interpreter, with a warning in the worker's log.
+    """
+    if site_packages is None:
+        return [sys.executable, "-I", "-B", "-u"]
+    return [runtime.base_python(), "-I", "-B", "-u"]
 
 
 @dataclass(frozen=True)
@@ -468,13 +476,9 @@ def _system_binds() -> list[str]:
 
 
 def _python_roots() -> list[str]:
-    """Folders holding the interpreter, its standard library and the venv's site-packages."""
-    candidates = {
-        os.path.realpath(p)
-        for p in (sys.prefix, sys.base_prefix, sys.exec_prefix, sys.base_exec_prefix)
-        if p and os.path.isdir(p)
-    }
-    candidates.add(os.path.dirname(os.path.dirname(os.path.realpath(sys.executable))))
+    """Folders holding the base interpreter and its standard library (not the worker's venv)."""
+    candidates = {os.path.realpath(p) for p in (sys.base_prefix, sys.base_exec_prefix) if p and os.path.isdir(p)}
+    candidates.add(os.path.dirname(os.path.dirname(runtime.base_python())))
     roots = sorted(p for p in candidates if p != "/" and not (p == "/usr" or p.startswith("/usr/")))
     # Drop folders nested in another root: one bind covers them.
     return [p for p in roots if not any(p != other and p.startswith(other + "/") for other in roots)]
@@ -571,7 +575,7 @@ class BwrapBackend(SandboxBackend):
             "/etc/hosts": _text_fd("127.0.0.1 localhost\n::1 localhost\n"),
         }
         try:
-            bind_sources = [*_python_roots(), str(WORKERS_DIR), str(job_dir.resolve())]
+            bind_sources = [*_python_roots(), str(HARNESS), str(_runtime_packages()), str(job_dir.resolve())]
             config = {
                 "cgroup_procs": [str(p) for p in cgroup.procs_files],
                 "uid": uid,
@@ -618,25 +622,42 @@ class BwrapBackend(SandboxBackend):
                 args += ["--ro-bind", path, path]
         for target, fd in data_fds.items():
             args += ["--ro-bind-data", str(fd), target]
-        args += ["--proc", "/proc", "--dev", "/dev"]
+        # No /proc: its mountinfo shows host paths, its cmdline and environ files what started
+        # the sandbox. Only cpuinfo (torch's CPU detection reads it; it names no path).
+        args += ["--ro-bind", "/proc/cpuinfo", "/proc/cpuinfo", "--dev", "/dev"]
         # Private, size-limited tmpfs mounts inside the sandbox (not the host's /tmp). They come
         # before the binds below: a checkout (its venv) under the host's /tmp must stay visible.
         args += ["--size", str(limits.disk_mb * 1024 * 1024), "--tmpfs", "/tmp"]  # noqa: S108
         args += ["--size", str(SHM_MB * 1024 * 1024), "--tmpfs", "/dev/shm"]  # noqa: S108
         for root in _python_roots():
             args += ["--ro-bind", root, root]
-        args += ["--ro-bind", str(WORKERS_DIR), str(Path(HARNESS_INSIDE).parent)]
+        for hidden in runtime.interpreter_site_dirs():  # the interpreter's own packages: not the learner's
+            args += ["--tmpfs", hidden]
+        args += ["--ro-bind", str(_runtime_packages()), runtime.SITE_INSIDE]
+        args += ["--ro-bind", str(HARNESS), HARNESS_INSIDE]
         args += ["--bind", str(job_dir.resolve()), "/job"]
         if device == "cuda":
             args += _gpu_binds()
         # Last: the root bwrap builds is a tmpfs (with no size limit); read-only, so that only
         # /job, /tmp and /dev/shm are writable, each limited (found by tests/security/hostile).
         args += ["--remount-ro", "/"]
-        for key, value in _sandbox_env(device).items():
+        # PYTHONPATH: for the learner's own Python subprocesses (the harness adds the folder itself).
+        for key, value in {**_sandbox_env(device), "PYTHONPATH": runtime.SITE_INSIDE}.items():
             args += ["--setenv", key, value]
         args += ["--chdir", "/job", "--"]
-        args += [python_command(), "-I", "-B", "-u", HARNESS_INSIDE, "--job", "/job", "--events-fd", str(events_fd)]
+        args += [*harness_command(runtime.SITE_INSIDE), HARNESS_INSIDE, "--site-packages", runtime.SITE_INSIDE]
+        args += ["--job", "/job", "--events-fd", str(events_fd)]
         return args
+
+
+def _runtime_packages() -> Path:
+    packages = runtime.site_packages()
+    if packages is None:
+        raise SandboxUnavailable(
+            f"the lab runtime is not built at {runtime.runtime_dir()}: "
+            "run `python -m workers.runtime build` (make does it)"
+        )
+    return packages
 
 
 def _gpu_binds() -> list[str]:
@@ -644,7 +665,7 @@ def _gpu_binds() -> list[str]:
     args: list[str] = []
     for device in sorted(glob.glob("/dev/nvidia*")):
         args += ["--dev-bind", device, device]
-    for path in ("/sys/bus/pci", "/sys/devices", "/sys/module/nvidia", "/sys/module/nvidia_uvm"):
+    for path in ("/sys/bus/pci", "/sys/devices", "/sys/module/nvidia", "/sys/module/nvidia_uvm", "/proc/driver/nvidia"):
         args += ["--ro-bind-try", path, path]
     return args
 
@@ -694,18 +715,19 @@ class DevBackend(SandboxBackend):
     def start(self, *, job_dir: Path, limits: Limits, device: str, label: str, background: bool = False) -> Sandbox:
         (job_dir / "out").mkdir(exist_ok=True)
         events_read, events_write = os.pipe()
+        packages = runtime.site_packages()
+        if packages is None:
+            logger.warning("the lab runtime is not built: learner code runs on the worker's own Python")
         argv = [
-            python_command(),
-            "-I",
-            "-B",
-            "-u",
-            str(WORKERS_DIR / "harness.py"),
+            *harness_command(str(packages) if packages else None),
+            str(HARNESS),
+            *(["--site-packages", str(packages)] if packages else []),
             "--job",
             str(job_dir),
             "--events-fd",
             str(events_write),
         ]
-        env = {**_sandbox_env(device), "HOME": str(job_dir)}
+        env = {**_sandbox_env(device), "HOME": str(job_dir), **({"PYTHONPATH": str(packages)} if packages else {})}
         rlimits = _dev_rlimits(limits)
         config = {"rlimits": rlimits, "env": env}
         try:

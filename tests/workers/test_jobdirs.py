@@ -186,7 +186,7 @@ def test_a_folder_keeps_its_lock_when_renamed(tmp_path: Path) -> None:
     jobdirs.rename(warm, job)
     assert jobdirs.sweep_orphans(tmp_path) == 0  # held, under its new name
     code = (
-        f"from pathlib import Path; from workers import jobdirs; print(jobdirs.sweep_orphans(Path({str(tmp_path)!r})))"  # noqa: E501
+        f"from pathlib import Path; from workers import jobdirs; print(jobdirs.sweep_orphans(Path({str(tmp_path)!r})))"
     )
     other = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert other.stdout.strip() == "0" and job.is_dir()  # another process sees it held

@@ -110,7 +110,7 @@ def test_training_run_succeeds_with_predictions_metrics_and_output(
 
 
 ISOLATION_CODE = r"""
-import json, os, socket
+import json, os, socket, subprocess, sys
 
 def attempt(action):
     try:
@@ -159,15 +159,24 @@ def train(data, run):
         "root_home": attempt(lambda: sorted(os.listdir("/root"))),
         "var": attempt(lambda: os.listdir("/var")),
         "home": attempt(lambda: os.listdir("/home")),
-        "workers_read": attempt(lambda: len(open("/opt/labrunner/workers/jobspec.py").read())),
-        "workers_write": attempt(lambda: write("/opt/labrunner/workers/evil.py")),
+        "workers_read": attempt(lambda: len(open("/opt/labrunner/harness.py").read())),
+        "platform_code": attempt(lambda: os.listdir("/opt/labrunner")),
+        "workers_write": attempt(lambda: write("/opt/labrunner/evil.py")),
+        "mountinfo": attempt(lambda: open("/proc/self/mountinfo").read()),
+        "proc": attempt(lambda: sorted(os.listdir("/proc"))),
+        "sklearn": attempt(lambda: __import__("sklearn")),
+        "django": attempt(lambda: __import__("django")),
+        "torch_in_a_subprocess": attempt(
+            lambda: subprocess.run([sys.executable, "-c", "import torch; print(torch.__version__)"],
+                                   capture_output=True, text=True, check=True).stdout.strip()
+        ),
         "usr_write": attempt(lambda: write("/usr/evil")),
         "dataset_write": attempt(lambda: write("/job/dataset.npz")),
         "job_write": attempt(lambda: write("/job/notes.txt")),
         "tmp_write": attempt(lambda: write("/tmp/notes.txt")),
         "uid": os.getuid(),
         "env": sorted(os.environ),
-        "pids": sorted(int(p) for p in os.listdir("/proc") if p.isdigit()),
+        "pid": os.getpid(),
         "hostname": socket.gethostname(),
     }
     print("REPORT " + json.dumps(report))
@@ -210,7 +219,14 @@ def test_only_the_job_folder_and_the_runtime_are_visible(isolation_report: dict)
     report = isolation_report
     for key in ("shadow", "repo_file", "test_file", "cache_dir", "jobs_dir", "var", "home"):
         assert report[key].startswith("blocked: FileNotFoundError"), (key, report[key])
-    assert report["repo_listing"] == "ok: ['.venv']"  # only the virtualenv, read-only
+    # Not even the worker's virtualenv: learner code runs on the lab runtime (workers.runtime).
+    assert report["repo_listing"].startswith("blocked: FileNotFoundError"), report["repo_listing"]
+    assert report["platform_code"] == "ok: ['harness.py', 'site-packages']"
+    assert report["mountinfo"].startswith("blocked: FileNotFoundError")  # no /proc: no host paths
+    assert report["proc"] == "ok: ['cpuinfo']"
+    for module in ("sklearn", "django"):
+        assert report[module].startswith("blocked: ModuleNotFoundError"), report[module]
+    assert report["torch_in_a_subprocess"].startswith("ok: 2.")
     if os.path.realpath(sys.base_prefix).startswith("/root/"):  # pyenv here: only its Python is exposed
         assert report["root_home"] == "ok: ['.pyenv']"
     else:
@@ -228,8 +244,9 @@ def test_learner_runs_unprivileged_with_a_clean_environment(isolation_report: di
     allowed = {"HOME", "PATH", "LANG", "LC_ALL", "TMPDIR", "USER", "LOGNAME", "MPLBACKEND", "PWD"}
     allowed |= {"OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS", "CUDA_VISIBLE_DEVICES"}
     allowed |= {"TORCHINDUCTOR_CACHE_DIR"}  # set by torch itself on import
+    allowed |= {"PYTHONPATH"}  # the lab runtime, for the learner's own Python subprocesses
     assert set(isolation_report["env"]) <= allowed
-    assert max(isolation_report["pids"]) < 50  # its own pid namespace: the host's processes are invisible
+    assert isolation_report["pid"] == 1  # its own pid namespace, whose first process is the harness
     assert isolation_report["hostname"] == "sandbox"
 
 
