@@ -8,7 +8,7 @@ LAB_RUNTIME := var/lab-runtime/.built
 DEV_DEPS := $(VENV)/.dev-deps
 PIP := $(PY) -m pip install --quiet --disable-pip-version-check
 
-.PHONY: run test lint format bench system-deps messages assets clean
+.PHONY: run test lint format bench gpu-check system-deps messages assets clean
 
 run: $(RUN_DEPS) $(LAB_RUNTIME)
 	$(PY) manage.py run_platform
@@ -27,6 +27,10 @@ format: $(DEV_DEPS)
 
 bench: $(DEV_DEPS) $(LAB_RUNTIME) system-deps
 	$(PY) -m bench
+
+# The lab runner on a CUDA device (scripts/gpu_check.py; every check says "skipped" without one).
+gpu-check:
+	$(if $(wildcard $(PY)),$(PY),python3) scripts/gpu_check.py
 
 # Recompile translations after editing locale/*/LC_MESSAGES/django.po (the .mo files are committed).
 messages: $(DEV_DEPS)

@@ -622,9 +622,13 @@ class BwrapBackend(SandboxBackend):
                 args += ["--ro-bind", path, path]
         for target, fd in data_fds.items():
             args += ["--ro-bind-data", str(fd), target]
-        # No /proc: its mountinfo shows host paths, its cmdline and environ files what started
-        # the sandbox. Only cpuinfo (torch's CPU detection reads it; it names no path).
-        args += ["--ro-bind", "/proc/cpuinfo", "/proc/cpuinfo", "--dev", "/dev"]
+        # No /proc for CPU runs: its mountinfo shows the folders bound in (host paths), its
+        # cmdline and environ what started the sandbox. Only cpuinfo (torch's CPU detection reads
+        # it; it names no path). CUDA needs the process's own /proc/<pid> (measured on an H200:
+        # without it cudaGetDeviceCount fails, error 304), so a CUDA run gets the fresh /proc of
+        # its pid namespace: only its own processes, and folder names that carry no run id.
+        args += ["--proc", "/proc"] if device == "cuda" else ["--ro-bind", "/proc/cpuinfo", "/proc/cpuinfo"]
+        args += ["--dev", "/dev"]
         # Private, size-limited tmpfs mounts inside the sandbox (not the host's /tmp). They come
         # before the binds below: a checkout (its venv) under the host's /tmp must stay visible.
         args += ["--size", str(limits.disk_mb * 1024 * 1024), "--tmpfs", "/tmp"]  # noqa: S108
@@ -665,7 +669,7 @@ def _gpu_binds() -> list[str]:
     args: list[str] = []
     for device in sorted(glob.glob("/dev/nvidia*")):
         args += ["--dev-bind", device, device]
-    for path in ("/sys/bus/pci", "/sys/devices", "/sys/module/nvidia", "/sys/module/nvidia_uvm", "/proc/driver/nvidia"):
+    for path in ("/sys/bus/pci", "/sys/devices", "/sys/module/nvidia", "/sys/module/nvidia_uvm"):
         args += ["--ro-bind-try", path, path]
     return args
 

@@ -25,6 +25,7 @@ from django.conf import settings
 
 from core import embedded_broker
 from labs.datasets import dataset_publish
+from labs.demo.datasets import BUILDERS, build_dataset
 from labs.models import Lab
 from tests.conftest import REPO, test_database_url
 from workers import sandbox
@@ -88,6 +89,7 @@ class HostSide:
             "unix_socket": self.unix_socket,
             "abstract_socket": self.abstract_socket,
             "pids": self.pids,
+            "lab_rows": demo_lab_rows(),
         }
 
     def secrets(self) -> list[str]:
@@ -167,6 +169,11 @@ def hostile_lab(db: None, host_side: HostSide, settings: object) -> Lab:
     )
     lab.refresh_from_db()
     return lab
+
+
+def demo_lab_rows(rows: int = 5) -> dict[str, list]:
+    """The first hidden test rows of every demo lab (features only), for attacks that look for them."""
+    return {slug: build_dataset(slug).x_test[:rows].reshape(rows, -1).tolist() for slug in BUILDERS}
 
 
 # --- servers on the host that a sandbox must never reach ------------------------------------

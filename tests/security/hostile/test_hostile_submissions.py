@@ -70,6 +70,7 @@ class Attack:
     reason_prefix: str | None
     contained: bool
     needs_cuda: bool
+    wall_seconds: int | None = None  # the lab's wall limit for this attack (a slow, thorough search)
 
     @classmethod
     def load(cls, path: Path) -> Attack:
@@ -79,7 +80,7 @@ class Attack:
             if not line.startswith("#"):
                 break
             key, _, value = line.removeprefix("#").strip().partition(":")
-            if key.startswith(("expect-", "needs")):
+            if key.startswith(("expect-", "needs", "limit-")):
                 header[key] = value.strip()
         assert header.get("expect-state") in RunState.values, f"{path.name}: no valid '# expect-state:' line"
         return cls(
@@ -90,6 +91,7 @@ class Attack:
             reason_prefix=header.get("expect-reason-prefix"),
             contained=header.get("expect-log") == "CONTAINED",
             needs_cuda=header.get("needs") == "cuda",
+            wall_seconds=int(header["limit-wall-seconds"]) if "limit-wall-seconds" in header else None,
         )
 
     def code_for(self, host: dict) -> str:
@@ -109,8 +111,9 @@ def cuda_available() -> bool:
     return torch.cuda.is_available()
 
 
-def submit(learner: User, lab: Lab, code: str) -> Run:
-    return wait_until_final(services.submission_create(learner=learner, lab=lab, source="api", code=code), timeout=180)
+def submit(learner: User, lab: Lab, code: str, timeout: float = 180) -> Run:
+    run = services.submission_create(learner=learner, lab=lab, source="api", code=code)
+    return wait_until_final(run, timeout=timeout)
 
 
 # --- checks after an attack, beyond its header --------------------------------------------------
@@ -169,6 +172,25 @@ def check_private_tmp(run: Run, host: HostSide, **_: object) -> None:
     assert f"wrote /tmp/hostile-{host.token}" in run.log  # the write worked, in the sandbox's own /tmp
 
 
+def check_events_huge_numbers(run: Run, **_: object) -> None:
+    assert run.attempt == 1 and not run.reason  # no crash, no retry: the bad lines were dropped
+    assert [point["metrics"]["loss"] for point in run.curve if "loss" in point["metrics"]]
+    assert runs_counted_today(learner_id=run.submission.learner_id, lab=run.submission.lab) == 1
+
+
+def check_nul_bytes_output(run: Run, **_: object) -> None:
+    # Stored on PostgreSQL too (which refuses NUL): the score and the text around the bytes.
+    assert run.attempt == 1 and run.score is not None
+    for text in ("before", "after NUL", "binary:", " end", "emoji \U0001f600 and \u4e2d\u6587", "LAST LINE"):
+        assert text in run.log, (text, run.log)
+    assert "\x00" not in run.log
+    assert all("\x00" not in name for point in run.curve for name in point["metrics"])
+
+
+def check_find_hidden_rows(run: Run, **_: object) -> None:
+    assert "searched" in run.log and "no test row of any lab" in run.log
+
+
 def check_cleanup_symlinks(run: Run, **_: object) -> None:
     assert Path("/etc/passwd").is_file() and Path("/etc/hosts").is_file()  # /job/out/etc pointed here
 
@@ -183,6 +205,9 @@ EXTRA_CHECKS = {
     "double_fork_daemon": check_double_fork_daemon,
     "write_tmp_private": check_private_tmp,
     "cleanup_symlinks": check_cleanup_symlinks,
+    "events_huge_numbers": check_events_huge_numbers,
+    "nul_bytes_output": check_nul_bytes_output,
+    "find_hidden_rows": check_find_hidden_rows,
 }
 
 
@@ -193,6 +218,7 @@ def assert_host_untouched(run: Run, host: HostSide, markers_before: dict[str, by
     if run.predictions is not None:
         assert run.predictions != host.y_test.astype(float).tolist(), "the hidden labels came out"
     assert host.contacts == [], f"a sandbox reached a server on the host: {host.contacts}"
+    assert run.token not in stored, "the attempt's token is visible in the sandbox"
     assert host.marker_files() == markers_before, "the host's marker folder changed"
     for folder in ("/tmp", "/dev/shm", "/var/tmp"):
         assert list(Path(folder).glob(f"hostile-{host.token}*")) == [], f"a file leaked into the host's {folder}"
@@ -215,10 +241,13 @@ def test_hostile_submission_is_contained_and_the_worker_runs_the_next_solution(
             pytest.skip("no CUDA device on this machine")
         hostile_lab.device_class = DeviceClass.GPU
         hostile_lab.save(update_fields=["device_class"])
+    if attack.wall_seconds:
+        hostile_lab.wall_seconds = attack.wall_seconds
+        hostile_lab.save(update_fields=["wall_seconds"])
     markers_before = host_side.marker_files()
     dataset_file = str(host_side.dataset_dir / hostile_lab.dataset.file_name)
 
-    run = submit(learner, hostile_lab, attack.code_for(host_side.for_attack(dataset_file=dataset_file)))
+    run = submit(learner, hostile_lab, attack.code_for(host_side.for_attack(dataset_file=dataset_file)), timeout=900)
 
     outcome = f"{run.state} {run.reason!r}\n{run.log[-3000:]}"
     assert run.state == attack.state, outcome

@@ -22,7 +22,7 @@ def train(data, run):
     os.chmod("/job/locked", 0)
     os.mkfifo("/job/fifo")
     try:
-        os.link("/opt/labrunner/workers/harness.py", "/job/harness-link")
+        os.link("/opt/labrunner/harness.py", "/job/harness-link")
     except Exception as exc:
         print(f"CONTAINED hard link to the platform's code: {type(exc).__name__}: {exc}")
     else:

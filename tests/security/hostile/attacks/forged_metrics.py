@@ -8,6 +8,7 @@
 # expect-state: succeeded
 import json
 import os
+import stat
 
 NAMES = {
     "<script>alert('xss')</script>": 1.0,
@@ -28,9 +29,15 @@ RAW = (
 
 
 def events_fd():
-    with open("/proc/self/cmdline", "rb") as handle:
-        args = handle.read().split(b"\0")
-    return int(args[args.index(b"--events-fd") + 1])
+    # No /proc in the sandbox (its cmdline named the fd): the events pipe is the one inherited
+    # pipe above stderr.
+    for fd in range(3, 256):
+        try:
+            if stat.S_ISFIFO(os.fstat(fd).st_mode):
+                return fd
+        except OSError:
+            pass
+    raise RuntimeError("no events pipe found")
 
 
 def train(data, run):

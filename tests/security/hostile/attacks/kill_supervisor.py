@@ -10,6 +10,20 @@ import signal
 HOST = {}  # the test fills in the host's paths, ports and pids
 
 
+def visible_pids():
+    """Pids that exist in here (no /proc in the sandbox: probed with signal 0)."""
+    found = []
+    for pid in range(1, 32768):
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            continue
+        except PermissionError:
+            pass
+        found.append(pid)
+    return found
+
+
 def train(data, run):
     if os.getpid() != 1:
         print(f"ESCAPED not in a pid namespace of its own (pid {os.getpid()}); not killing anything")
@@ -20,7 +34,7 @@ def train(data, run):
     else:
         os.kill(parent, signal.SIGKILL)
         print(f"ESCAPED killed the parent {parent}")
-    visible = {int(name) for name in os.listdir("/proc") if name.isdigit()}
+    visible = set(visible_pids())
     for name, pid in HOST["pids"].items():
         if pid in visible:
             print(f"pid {pid} ({name} on the host) is a different process in here; skipped")

@@ -1,15 +1,22 @@
 # Attack: flood the live view: 300,000 run.log calls as fast as possible, plus 200,000 metric
-# events written straight into the harness's events pipe (its fd is in /proc/self/cmdline).
+# events written straight into the harness's events pipe (found among its open descriptors).
 # Expected: the run succeeds; the harness thins run.log, the supervisor caps events, and the
 # site keeps at most 5,000 curve points.
 # expect-state: succeeded
 import os
+import stat
 
 
 def events_fd():
-    with open("/proc/self/cmdline", "rb") as handle:
-        args = handle.read().split(b"\0")
-    return int(args[args.index(b"--events-fd") + 1])
+    # No /proc in the sandbox (its cmdline named the fd): the events pipe is the one inherited
+    # pipe above stderr.
+    for fd in range(3, 256):
+        try:
+            if stat.S_ISFIFO(os.fstat(fd).st_mode):
+                return fd
+        except OSError:
+            pass
+    raise RuntimeError("no events pipe found")
 
 
 def train(data, run):

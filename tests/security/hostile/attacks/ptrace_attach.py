@@ -8,6 +8,22 @@ import ctypes
 import os
 
 HOST = {}  # the test fills in the host's paths, ports and pids
+
+
+def visible_pids():
+    """Pids that exist in here (no /proc in the sandbox: probed with signal 0)."""
+    found = []
+    for pid in range(1, 32768):
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            continue
+        except PermissionError:
+            pass
+        found.append(pid)
+    return found
+
+
 PTRACE_ATTACH, PTRACE_DETACH, WALL = 16, 17, 0x40000000
 libc = ctypes.CDLL(None, use_errno=True)
 libc.ptrace.argtypes = [ctypes.c_long, ctypes.c_long, ctypes.c_void_p, ctypes.c_void_p]
@@ -22,7 +38,7 @@ def attach(pid):
 
 
 def train(data, run):
-    visible = {int(name) for name in os.listdir("/proc") if name.isdigit()}
+    visible = set(visible_pids())
     for name, pid in HOST["pids"].items():
         if pid in visible:
             print(f"pid {pid} ({name} on the host) is a different process in here; skipped")

@@ -1,7 +1,7 @@
 # Attack: read the platform's code and configuration: the repository's core/settings.py,
 # manage.py and .env files, a listing of the repository root, and any .env file visible anywhere.
-# Expected: the run succeeds; the repository is not in the sandbox except its virtualenv (the
-# Python the harness runs with, read-only), and no .env file is visible.
+# Expected: the run succeeds; nothing of the repository is in the sandbox (learner code runs on
+# the lab runtime, not the worker's virtualenv), and no .env file is visible.
 # expect-state: succeeded
 # expect-log: CONTAINED
 import os
@@ -21,7 +21,7 @@ def train(data, run):
         else:
             print(f"ESCAPED read {path}: {got!r}"[:300])
     listing = sorted(os.listdir(repo)) if os.path.isdir(repo) else []
-    if set(listing) <= {".venv"}:
+    if not listing:
         print(f"CONTAINED the repository root shows only {listing}")
     else:
         print(f"ESCAPED the repository root lists {listing}")

@@ -8,6 +8,24 @@ import os
 import subprocess
 
 
+def capabilities():
+    import ctypes
+
+    class Header(ctypes.Structure):
+        _fields_ = [("version", ctypes.c_uint32), ("pid", ctypes.c_int)]
+
+    class Data(ctypes.Structure):
+        _fields_ = [("effective", ctypes.c_uint32), ("permitted", ctypes.c_uint32), ("inheritable", ctypes.c_uint32)]
+
+    header, data = Header(0x20080522, 0), (Data * 2)()
+    if ctypes.CDLL(None, use_errno=True).capget(ctypes.byref(header), data) != 0:
+        raise OSError(ctypes.get_errno(), "capget failed")
+    return {
+        "CapEff": data[0].effective | data[1].effective << 32,
+        "CapPrm": data[0].permitted | data[1].permitted << 32,
+    }
+
+
 def train(data, run):
     attempts = (
         ("setuid(0)", lambda: os.setuid(0)),
@@ -22,10 +40,8 @@ def train(data, run):
             print(f"CONTAINED {label}: {type(exc).__name__}: {exc}")
         else:
             print(f"ESCAPED {label} worked: uid {os.getuid()} euid {os.geteuid()}")
-    with open("/proc/self/status") as handle:
-        status = dict(line.split(":", 1) for line in handle if ":" in line)
-    caps = {key: status[key].strip() for key in ("CapEff", "CapPrm", "NoNewPrivs")}
-    if int(caps["CapEff"], 16) or int(caps["CapPrm"], 16):
+    caps = capabilities()  # capget(2): there is no /proc/self/status in the sandbox
+    if caps["CapEff"] or caps["CapPrm"]:
         print(f"ESCAPED capabilities {caps}")
     else:
         print(f"CONTAINED no capabilities: {caps}")

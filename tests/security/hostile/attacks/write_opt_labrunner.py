@@ -1,6 +1,6 @@
-# Attack: change the platform's own code inside the sandbox: the workers package is mounted at
-# /opt/labrunner/workers (the harness runs from there). Reading it is fine by design (it is the
-# open-source runner); planting or changing a file there must fail.
+# Attack: change the platform's own code inside the sandbox: the harness is mounted at
+# /opt/labrunner/harness.py, the lab runtime at /opt/labrunner/site-packages. Reading them is fine
+# by design (open source); planting or changing a file there must fail.
 # Expected: the run succeeds; the read works, every write fails (read-only bind mount).
 # expect-state: succeeded
 # expect-log: CONTAINED
@@ -8,14 +8,14 @@ import os
 
 
 def train(data, run):
-    with open("/opt/labrunner/workers/harness.py") as handle:
+    with open("/opt/labrunner/harness.py") as handle:
         print(f"read harness.py by design: {len(handle.read())} characters")
     attempts = (
-        ("create /opt/labrunner/workers/evil.py", lambda: open("/opt/labrunner/workers/evil.py", "w").write("x")),
-        ("append to harness.py", lambda: open("/opt/labrunner/workers/harness.py", "a").write("\n# x\n")),
+        ("create site-packages/evil.py", lambda: open("/opt/labrunner/site-packages/evil.py", "w").write("x")),
+        ("append to harness.py", lambda: open("/opt/labrunner/harness.py", "a").write("\n# x\n")),
         ("create /opt/labrunner/evil", lambda: open("/opt/labrunner/evil", "w").write("x")),
-        ("remove runner.py", lambda: os.remove("/opt/labrunner/workers/runner.py")),
-        ("rename the package", lambda: os.rename("/opt/labrunner/workers", "/opt/labrunner/w")),
+        ("replace torch", lambda: os.rename("/opt/labrunner/site-packages/torch", "/opt/labrunner/t")),
+        ("remove harness.py", lambda: os.remove("/opt/labrunner/harness.py")),
     )
     for label, action in attempts:
         try:
