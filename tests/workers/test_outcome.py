@@ -18,8 +18,8 @@ def watch(**fields: object) -> _Watch:
     return state
 
 
-def ended(exit_code: int, oom: int = 0, pids: int = 0) -> SandboxExit:
-    return SandboxExit(exit_code=exit_code, oom_kills=oom, pids_limit_hits=pids)
+def ended(exit_code: int, oom: int = 0, pids: int = 0, limit_hits: int = 0) -> SandboxExit:
+    return SandboxExit(exit_code=exit_code, oom_kills=oom, pids_limit_hits=pids, memory_limit_hits=limit_hits)
 
 
 @pytest.mark.parametrize(
@@ -53,6 +53,53 @@ def ended(exit_code: int, oom: int = 0, pids: int = 0) -> SandboxExit:
 )
 def test_decide(state: _Watch, facts: SandboxExit, ok: bool, problem: str | None, expected: tuple) -> None:
     assert decide(state, facts, ok, problem) == expected
+
+
+@pytest.mark.parametrize(
+    ("state", "facts", "expected"),
+    [
+        # bwrap: the harness is pid 1 of its namespace; nothing inside can SIGKILL it.
+        (watch(), ended(137, oom=1, limit_hits=1), ("failed", "limit: memory")),
+        (watch(), ended(137, oom=1), ("failed", "platform: the node ran out of memory and the kernel killed the run")),
+        (watch(), ended(137), ("failed", "platform: the sandbox was killed from outside (SIGKILL)")),
+        (watch(kill_reason="limit: output"), ended(137), ("failed", "limit: output")),
+        (watch(kill_reason="limit: time"), ended(137), ("timed_out", "limit: time")),
+        (watch(), ended(139), ("failed", "error: the program was killed by SIGSEGV")),
+    ],
+)
+def test_attribution_when_nothing_inside_can_kill_the_harness(
+    state: _Watch, facts: SandboxExit, expected: tuple
+) -> None:
+    assert decide(state, facts, False, None, init_protected=True) == expected
+
+
+def test_without_pid_namespace_a_sigkill_is_the_learner_s() -> None:
+    # The development sandbox: learner code can SIGKILL itself, so it is charged as before.
+    assert decide(watch(), ended(137), False, None) == ("failed", "error: the program was killed by SIGKILL")
+
+
+@pytest.mark.parametrize(
+    ("user_code_started", "expected"),
+    [
+        (True, "error: the program broke the runner's protocol (OverflowError)"),
+        (False, "platform: the lab runner failed: OverflowError: int too large to convert to float"),
+    ],
+)
+def test_a_supervisor_that_raises_still_ends_the_run_once_with_an_honest_reason(
+    user_code_started: bool, expected: str, dataset, lab_dirs, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tests.workers.conftest import make_spec
+    from workers import runner
+
+    def broken_watch(sandbox, spec, state, should_cancel):
+        state.go_sent = state.user_code_started = user_code_started
+        raise OverflowError("int too large to convert to float")
+
+    monkeypatch.setattr(runner, "_watch", broken_watch)
+    spec = make_spec(GOOD_CODE, dataset)
+    result = runner.execute_job(spec, on_progress=lambda _b: None, should_cancel=lambda: False)
+    assert (result.state, result.reason) == ("failed", expected)
+    assert [p.name for p in lab_dirs["jobs"].iterdir() if not p.name.startswith("warm-")] == []
 
 
 def test_platform_failures_only_before_learner_code() -> None:
