@@ -48,13 +48,34 @@ class RequestSizeLimitMiddleware:
                 "size": filesizeformat(size),
                 "limit": filesizeformat(limit),
             }
-            language = translation.get_language()
-        if request.path.startswith("/api/"):
-            response: HttpResponse = JsonResponse({"errors": [message]}, status=413)
-        else:
-            response = HttpResponse(message, content_type="text/plain; charset=utf-8", status=413)
-        response.headers["Content-Language"] = language
-        return response
+            return _refusal(request, message, status=413)
+
+
+class NulInAddressMiddleware:
+    """Refuse with 400 a request whose path or query string holds a NUL character. PostgreSQL cannot
+    compare text holding one, so a lookup by it (a username in the path, a filter in the query) would
+    be a server error. Form and API fields refuse NUL themselves, and Django decodes addresses with
+    replacement, so no lone surrogate comes this way."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        query = [text for name, values in request.GET.lists() for text in (name, *values)]
+        if not any("\x00" in text for text in (request.path, *query)):
+            return self.get_response(request)
+        with translation.override(translation.get_language_from_request(request)):
+            return _refusal(request, _("The address holds a NUL character."), status=400)
+
+
+def _refusal(request: HttpRequest, message: str, *, status: int) -> HttpResponse:
+    """A refusal before any view runs, in the active language: JSON under /api/, plain text elsewhere."""
+    if request.path.startswith("/api/"):
+        response: HttpResponse = JsonResponse({"errors": [message]}, status=status)
+    else:
+        response = HttpResponse(message, content_type="text/plain; charset=utf-8", status=status)
+    response.headers["Content-Language"] = translation.get_language()
+    return response
 
 
 class SecurityHeadersMiddleware:

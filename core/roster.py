@@ -25,6 +25,7 @@ from core.invitations import invitation_send
 from core.jobs import JobRefused, JobResult, job_enqueue, job_run, spreadsheet_safe
 from core.models import Cohort, CohortMember, Job, Role, User
 from core.services import user_create
+from core.text import db_text
 
 TASK_NAME = "core.tasks.roster_import"
 MAX_BYTES = 1024 * 1024
@@ -342,7 +343,7 @@ def job_roster_import_create(*, requested_by: User, cohort: Cohort | None = None
         kind=Job.Kind.ROSTER_IMPORT,
         requested_by=requested_by,
         cohort=cohort,
-        input_name=file_name[:255],
+        input_name=db_text(file_name)[:255],
         input_text=text,
     )
     transaction.on_commit(partial(job_enqueue, job_id=job.pk, task_name=TASK_NAME))

@@ -21,10 +21,22 @@ class ScoreOutcome:
     error: str | None = None
 
 
+def finite(value: Any) -> float | None:
+    """``value`` as a float if it is a finite number, else None (JSON text, an int too large for a
+    float, NaN or infinity)."""
+    if not isinstance(value, int | float):
+        return None
+    try:
+        number = float(value)
+    except OverflowError:  # an int too large for a float
+        return None
+    return number if math.isfinite(number) else None
+
+
 def predictions_to_json(values: Any) -> list[float | None] | None:
     if not isinstance(values, list):
         return None
-    return [v if isinstance(v, int | float) and math.isfinite(v) else None for v in values]
+    return [v if finite(v) is not None else None for v in values]
 
 
 def score_predictions(metric: str, y_true: np.ndarray, predictions: Any) -> ScoreOutcome:

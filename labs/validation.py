@@ -11,6 +11,7 @@ from typing import Any
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from core.text import db_text
 from labs.models import Lab, Run, RunState
 from workers.contract import ContractError, check_source, notebook_to_source
 
@@ -36,7 +37,8 @@ def kind_of(file_name: str) -> str:
     for suffix, kind in KINDS.items():
         if file_name.lower().endswith(suffix):
             return kind
-    raise SubmissionRejected([_("Upload a .py file or a .ipynb notebook (got “%(name)s”).") % {"name": file_name}])
+    name = db_text(file_name)  # the API sends the message as UTF-8
+    raise SubmissionRejected([_("Upload a .py file or a .ipynb notebook (got “%(name)s”).") % {"name": name}])
 
 
 def prepare_code(raw: bytes, kind: str) -> PreparedCode:
@@ -74,13 +76,14 @@ def prepare_code(raw: bytes, kind: str) -> PreparedCode:
                 for p in problems
             ]
         )
-    return PreparedCode(code=code, kind=kind, notes=notes)
+    return PreparedCode(code=code, kind=kind, notes=[db_text(note) for note in notes])  # stored as jsonb
 
 
 def resolve_params(lab: Lab, overrides: dict[str, Any] | None) -> dict[str, Any]:
     """The lab's defaults with the learner's overrides, each checked against its bounds."""
     overrides = overrides or {}
-    errors = [_("Unknown parameter “%(name)s”.") % {"name": name} for name in overrides if name not in lab.params]
+    unknown = [db_text(str(name)) for name in overrides if name not in lab.params]  # a JSON key: any text
+    errors = [_("Unknown parameter “%(name)s”.") % {"name": name} for name in unknown]
     params: dict[str, Any] = {}
     for name, spec in lab.params.items():
         value = overrides.get(name, spec["default"])

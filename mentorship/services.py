@@ -9,6 +9,7 @@ from django.utils.translation import gettext as _
 
 from core.models import NotificationKind, User
 from core.notifications import language_of, notify
+from core.text import db_text
 from labs.models import FINAL_STATES, Run
 from mentorship.models import Level, LineComment, MentorNote, Review, ReviewScore, Rubric, SessionRecord, Verdict
 from mentorship.permissions import can_mentor
@@ -49,7 +50,8 @@ def _scores(rubric: Rubric | None, levels: dict[int, int]) -> tuple[list[Level],
 
 def _line_comments(run: Run, comments: list[tuple[int, str]]) -> list[tuple[int, str]]:
     lines = run.submission.code.count("\n") + 1
-    kept = [(line, text.strip()) for line, text in comments if text.strip()]
+    cleaned = [(line, db_text(text).strip()) for line, text in comments]
+    kept = [(line, text) for line, text in cleaned if text]
     bad = sorted({line for line, _text in kept if not 1 <= line <= lines})
     if bad:
         numbers = ", ".join(map(str, bad))
@@ -80,7 +82,7 @@ def review_create(
     chosen, points, max_points = _scores(rubric_of(run), levels or {})
     comments = _line_comments(run, line_comments or [])
     review = Review.objects.create(
-        run=run, mentor=mentor, verdict=verdict, comment=comment.strip(), points=points, max_points=max_points
+        run=run, mentor=mentor, verdict=verdict, comment=db_text(comment).strip(), points=points, max_points=max_points
     )
     ReviewScore.objects.bulk_create(ReviewScore(review=review, criterion_id=lv.criterion_id, level=lv) for lv in chosen)
     LineComment.objects.bulk_create(LineComment(review=review, line=line, text=text) for line, text in comments)
@@ -98,15 +100,17 @@ def session_record_create(
     *, mentor: User, learner: User, held_on: dt.date, notes: str, action_items: str = ""
 ) -> SessionRecord:
     _require_mentor(mentor, learner.pk)
-    if not notes.strip():
+    notes, action_items = db_text(notes).strip(), db_text(action_items).strip()
+    if not notes:
         raise MentorshipRefused(_("Write what the session covered."))
     return SessionRecord.objects.create(
-        mentor=mentor, learner=learner, held_on=held_on, notes=notes.strip(), action_items=action_items.strip()
+        mentor=mentor, learner=learner, held_on=held_on, notes=notes, action_items=action_items
     )
 
 
 def mentor_note_create(*, mentor: User, learner: User, text: str) -> MentorNote:
     _require_mentor(mentor, learner.pk)
-    if not text.strip():
+    text = db_text(text).strip()
+    if not text:
         raise MentorshipRefused(_("The note is empty."))
-    return MentorNote.objects.create(mentor=mentor, learner=learner, text=text.strip())
+    return MentorNote.objects.create(mentor=mentor, learner=learner, text=text)

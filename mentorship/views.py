@@ -115,7 +115,9 @@ def mentee(request: HttpRequest, username: str) -> HttpResponse:
         "session_form": session_form,
         "note_form": note_form,
     }
-    return render(request, "mentorship/mentee.html", context)
+    return render(
+        request, "mentorship/mentee.html", context, status=400 if session_form.errors or note_form.errors else 200
+    )
 
 
 def _save_mentee_forms(request: HttpRequest, learner: User, session_form: SessionForm, note_form: NoteForm) -> bool:

@@ -550,3 +550,11 @@ def test_job_api_for_the_requester_and_administrators_only(
     assert body["state"] == "done"
     assert body["summary"] == {"rows": 2, "added": 1, "already_present": 0, "invalid": 1, "invited": 0}
     assert body["result_url"] == f"http://testserver/jobs/{done_job.pk}/result.csv"
+
+
+@pytest.mark.django_db
+def test_a_file_name_with_nul_surrogates_and_emoji_is_stored_cleaned(admin_user: User, spring: Cohort) -> None:
+    job = job_roster_import_create(
+        requested_by=admin_user, cohort=spring, file_name="ro\x00ster\ud800 😀𠀀.csv", text=HEADER + "lena,,,,\n"
+    )
+    assert Job.objects.get(pk=job.pk).input_name == "roster\ufffd 😀𠀀.csv"
