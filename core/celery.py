@@ -3,10 +3,17 @@
 
 from __future__ import annotations
 
+import logging
 import os
+from typing import TYPE_CHECKING
 
-from celery import Celery
+from celery import Celery, bootsteps
 from kombu import Queue
+
+if TYPE_CHECKING:
+    from celery.worker.consumer import Consumer
+
+logger = logging.getLogger(__name__)
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "core.settings")
 
@@ -25,3 +32,22 @@ app.conf.task_routes = {
     "mentorship.tasks.*": {"queue": "default"},
 }
 app.autodiscover_tasks(["core", "courses", "labs", "mentorship", "workers"])
+
+
+class DispatchOnConnect(bootsteps.StartStopStep):
+    """A site worker (queue ``default``) asks for a dispatch each time it connects to the broker,
+    at start and after an outage: runs submitted while the broker was away wait on the site
+    (``labs.dispatch``) and go out now, not at the next sweep."""
+
+    requires = {"celery.worker.consumer.tasks:Tasks"}
+
+    def start(self, consumer: Consumer) -> None:
+        if "default" not in {queue.name for queue in consumer.task_consumer.queues}:
+            return  # a lab worker
+        try:
+            consumer.app.send_task("labs.tasks.dispatch_runs", queue="default", ignore_result=True)
+        except Exception:  # the broker left again: the next connect, or the sweeper, dispatches
+            logger.exception("could not ask for a dispatch of the waiting runs")
+
+
+app.steps["consumer"].add(DispatchOnConnect)

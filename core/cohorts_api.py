@@ -173,6 +173,7 @@ class CohortRosterApi(APIView):
             )
         except RosterError as exc:
             return Response({"errors": [str(exc)]}, status=status.HTTP_400_BAD_REQUEST)
+        job.refresh_from_db()  # it failed at once if the job queue was unreachable
         return Response(JobSerializer(job, context={"request": request}).data, status=status.HTTP_202_ACCEPTED)
 
 

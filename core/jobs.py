@@ -16,6 +16,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from core.broker import broker_reachable
 from core.celery import app as celery_app
 from core.models import Job, JobState, NotificationKind, User
 from core.notifications import language_of, notify
@@ -105,17 +106,38 @@ def spreadsheet_safe(value: str) -> str:
 logger = logging.getLogger(__name__)
 
 
+# A job is sent from the request that starts it: a broker that fails as it is sent is not waited for.
+PUBLISH_RETRY_POLICY = {"max_retries": 1, "interval_start": 0, "interval_step": 0.2, "interval_max": 0.2}
+
+
 def job_enqueue(*, job_id: int, task_name: str) -> None:
-    """Send a job's task to the broker (call it from ``transaction.on_commit``). A broker outage
-    fails the job visibly, in the requester's language, instead of leaving it queued for ever."""
+    """Send a job's task to the broker (call it from ``transaction.on_commit``). With the broker away
+    the job fails at once, saying so in the requester's language: nothing was done, and the person
+    who started it, still on the page, can start it again. A job left queued would look stuck, and
+    sending it later could run an import long after it was asked for."""
+    if _job_send(job_id=job_id, task_name=task_name):
+        return
+    job = Job.objects.select_related("requested_by").get(pk=job_id)
+    with language_of(job.requested_by):
+        error = _(
+            "The job queue is unreachable, so the job did not start and nothing was changed. "
+            "Try again in a few minutes."
+        )
+    job_fail(job=job, error=error)
+
+
+def _job_send(*, job_id: int, task_name: str) -> bool:
+    """No one waits on the task's Celery result (the job holds its own): ``ignore_result`` spares
+    subscribing to the result store, which retries for 20 s when the broker fails as it is sent."""
+    if not broker_reachable():
+        logger.warning("broker unreachable: job %s (%s) is not started", job_id, task_name)
+        return False
     try:
-        celery_app.send_task(task_name, args=[job_id])
-    except Exception as exc:
+        celery_app.send_task(task_name, args=[job_id], ignore_result=True, retry_policy=PUBLISH_RETRY_POLICY)
+    except Exception:
         logger.exception("could not queue job %s (%s)", job_id, task_name)
-        job = Job.objects.select_related("requested_by").get(pk=job_id)
-        with language_of(job.requested_by):
-            error = f"{_('The job could not be queued.')} ({type(exc).__name__}: {exc})"
-        job_fail(job=job, error=error)
+        return False
+    return True
 
 
 class JobRefused(Exception):

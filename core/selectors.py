@@ -1,10 +1,9 @@
 from __future__ import annotations
 
-from django.conf import settings
 from django.db import connection
 from django.db.models import Count
-from kombu import Connection
 
+from core import broker
 from core.celery import app as celery_app
 from core.models import Role, User
 
@@ -22,11 +21,11 @@ def database_ok() -> tuple[bool, str]:
 
 
 def broker_queue_lengths() -> dict[str, int]:
-    """Messages waiting per queue (raises if the broker is unreachable)."""
-    with Connection(settings.CELERY_BROKER_URL, connect_timeout=2) as conn:
-        conn.ensure_connection(max_retries=1)
-        client = conn.default_channel.client
-        return {queue: int(client.llen(queue)) for queue in QUEUES}
+    """Messages waiting per queue (raises RedisError at once if the broker is unreachable)."""
+    pipe = broker.redis_client().pipeline(transaction=False)
+    for queue in QUEUES:
+        pipe.llen(queue)
+    return dict(zip(QUEUES, map(int, pipe.execute()), strict=True))
 
 
 def workers_seen(timeout: float = 0.5) -> dict[str, list[str]]:
@@ -35,7 +34,18 @@ def workers_seen(timeout: float = 0.5) -> dict[str, list[str]]:
     return {name: sorted(q["name"] for q in queues) for name, queues in sorted(replies.items())}
 
 
+def readiness_report() -> tuple[bool, dict[str, object]]:
+    """Whether this web process can serve: its database answers. The broker's state is told, not
+    required: pages, submissions (they wait on the site) and cancels all work while it is away
+    (status "degraded")."""
+    db_ok, db_detail = database_ok()
+    broker_ok = broker.broker_reachable()
+    status = "unhealthy" if not db_ok else "ok" if broker_ok else "degraded"
+    return db_ok, {"database": {"ok": db_ok, "detail": db_detail}, "broker": {"ok": broker_ok}, "status": status}
+
+
 def health_report() -> tuple[bool, dict[str, object]]:
+    """The whole platform: database, broker, its queues and the workers that answer."""
     db_ok, db_detail = database_ok()
     report: dict[str, object] = {"database": {"ok": db_ok, "detail": db_detail}}
     try:

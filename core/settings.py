@@ -58,6 +58,7 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "core.middleware.SecurityHeadersMiddleware",
     "core.middleware.RequestSizeLimitMiddleware",
+    "core.middleware.NulInAddressMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -234,9 +235,10 @@ CELERY_TASK_ALWAYS_EAGER = False
 # A message sent while the broker restarts (Redis reloading its append-only file: a second
 # or two) waits for it instead of failing: retries after 0, 0.5, 1, 1.5 and 2 s, which kombu
 # cuts off at the broker connection timeout (4 s): about 5 s in all, where Celery's default
-# (3 retries within 0.6 s) gives up during a restart. A web request blocks that long at most;
-# then run_enqueue leaves the run for the sweeper. Lab workers wait longer for a run's result
-# (workers.tasks.RESULT_PATIENCE_SECONDS).
+# (3 retries within 0.6 s) gives up during a restart. A web request sends only once the broker
+# has just answered it (core.broker; a job's start retries once), so it meets this wait only if the
+# broker fails in between; then run_enqueue leaves the run for the sweeper. Lab workers wait longer
+# for a run's result (workers.tasks.RESULT_PATIENCE_SECONDS).
 CELERY_TASK_PUBLISH_RETRY = True
 CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 6, "interval_start": 0, "interval_step": 0.5, "interval_max": 2}
 

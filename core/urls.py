@@ -24,6 +24,7 @@ api_patterns = (
 urlpatterns = [
     path("", views.home, name="home"),
     path("healthz", views.healthz, name="healthz"),
+    path("readyz", views.readyz, name="readyz"),
     path("livez", views.livez, name="livez"),
     path("accounts/profile/", views.profile, name="profile"),
     path(

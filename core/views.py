@@ -41,14 +41,24 @@ def home(request: HttpRequest) -> HttpResponse:
 @never_cache
 @require_GET
 def healthz(request: HttpRequest) -> JsonResponse:
+    """The whole platform's status (database, broker, queues, workers): 503 when a part is down."""
     healthy, report = selectors.health_report()
     return JsonResponse(report, status=200 if healthy else 503)
 
 
 @never_cache
 @require_GET
+def readyz(request: HttpRequest) -> JsonResponse:
+    """Readiness of this web process (the load balancer's probe): 503 only without its database.
+    A broker outage shows in the report but keeps the web tier serving."""
+    ready, report = selectors.readiness_report()
+    return JsonResponse(report, status=200 if ready else 503)
+
+
+@never_cache
+@require_GET
 def livez(request: HttpRequest) -> HttpResponse:
-    """Liveness: the process answers. No database or broker (that is /healthz, readiness)."""
+    """Liveness: the process answers. No database or broker (that is /readyz)."""
     return HttpResponse("ok", content_type="text/plain")
 
 

@@ -9,10 +9,11 @@ Waiting runs go in the order they were queued. So a learner who queues a hundred
 ninety-nine of them here, not in the broker's queue in front of everyone else: another learner's
 run waits only for the runs already on the workers (about one run's length with one worker).
 
-``runs_dispatch`` runs after every submission, every run that ends, and every sweep; a lock in
-the broker's Redis makes concurrent calls take turns, so the limits hold. A web request never
-waits for that lock: if it is taken, the dispatch is handed to the site worker
-(``labs.tasks.dispatch_runs``), which waits its turn.
+``runs_dispatch`` runs after every submission, every run that ends, every sweep, and each time a
+site worker connects to the broker (``core.celery.DispatchOnConnect``: runs submitted while the
+broker was away go out as soon as it is back); a lock in the broker's Redis makes concurrent calls
+take turns, so the limits hold. A web request never waits for that lock: if it is taken, the
+dispatch is handed to the site worker (``labs.tasks.dispatch_runs``), which waits its turn.
 """
 
 from __future__ import annotations

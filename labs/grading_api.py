@@ -200,6 +200,7 @@ class GradebookExportApi(APIView):
     def post(self, request: Request, slug: str) -> Response:
         cohort = _gradebook_cohort(request, slug)
         job = grading_services.gradebook_export_create(cohort=cohort, requested_by=request.user)
+        job.refresh_from_db()  # it failed at once if the job queue was unreachable
         return Response(ExportJobSerializer(job).data, status=status.HTTP_202_ACCEPTED)
 
 

@@ -13,6 +13,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from core.jobs import job_is_final
 from core.models import Cohort, User
 from labs import grading, grading_selectors, grading_services
 from labs.grading_forms import GradeOverrideForm
@@ -86,7 +87,9 @@ def grade_override_create(request: HttpRequest, slug: str) -> HttpResponse:
 def gradebook_export(request: HttpRequest, slug: str) -> HttpResponse:
     cohort = _gradebook_cohort(request, slug)
     job = grading_services.gradebook_export_create(cohort=cohort, requested_by=request.user)
-    messages.success(request, _("The export is being prepared; you will be notified when it is ready."))
+    job.refresh_from_db(fields=["state"])
+    if not job_is_final(job):  # final now: the job queue was unreachable, and the job's page says so
+        messages.success(request, _("The export is being prepared; you will be notified when it is ready."))
     return HttpResponseRedirect(job.get_absolute_url())
 
 

@@ -4,6 +4,7 @@ from typing import Any
 
 from django.db.models import Count, QuerySet
 
+from core.broker import broker_reachable
 from core.models import User
 from labs.models import Lab, Run, RunState
 from labs.validation import runs_counted_today
@@ -61,4 +62,6 @@ def run_progress(run: Run, *, since: int = 0) -> dict[str, Any]:
         "sandbox": run.sandbox,
         "cancel_requested": run.cancel_requested,
         "waiting": run.is_waiting,
+        # Asked only of a queued run: it cannot start while the job queue is away, and its page says so.
+        "queue_unreachable": run.state == RunState.QUEUED and not broker_reachable(),
     }

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import math
 import secrets
 from typing import Any
 
@@ -17,19 +16,21 @@ import redis
 from django.conf import settings
 from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import UploadedFile
-from django.db import transaction
+from django.db import InterfaceError, OperationalError, transaction
 from django.db.models import F, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from core.broker import broker_reachable, redis_client
 from core.celery import app as celery_app
 from core.models import User
+from core.text import db_text
 from labs import jobs
 from labs.datasets import dataset_test_labels
 from labs.models import ACTIVE_STATES, Lab, Run, RunState, Submission, new_token
 from labs.notifications import run_finished_notify
-from labs.scoring import predictions_to_json, score_predictions
+from labs.scoring import finite, predictions_to_json, score_predictions
 from labs.validation import SubmissionRejected, check_quota, kind_of, prepare_code, resolve_params
 from workers import control
 
@@ -39,10 +40,6 @@ MAX_CURVE_POINTS = 5000
 MAX_CURVE_SERIES = 20  # distinct metric names per run; thousands would freeze the run page's chart
 MAX_METRIC_NAME_CHARS = 40
 MAX_LOG_CHARS = 64 * 1024
-
-
-def redis_client() -> redis.Redis:
-    return control.redis_client(settings.CELERY_BROKER_URL)
 
 
 # --- Submitting ---------------------------------------------------------------------
@@ -82,7 +79,7 @@ def submission_create(
             kind=prepared.kind,
             params=resolved,
             notes=prepared.notes,
-            original_name=(upload.name or "")[:255] if upload else "",
+            original_name=db_text(upload.name or "")[:255] if upload else "",
         )
         if upload is not None:
             submission.original_file.save(upload.name or "solution", ContentFile(raw), save=True)
@@ -115,6 +112,8 @@ def runs_dispatch_waiting() -> None:
     from labs.dispatch import runs_dispatch  # dispatch builds on run_enqueue below
     from labs.tasks import dispatch_runs
 
+    if not broker_reachable():
+        return  # they wait on the site: the site worker dispatches as it reconnects (or the sweeper)
     if runs_dispatch(wait=0) is None:
         try:
             dispatch_runs.delay()
@@ -161,16 +160,29 @@ def _run_mark_queued(run: Run) -> None:
 
 
 def run_cancel(*, run: Run) -> None:
-    """Cancel at once if still queued; otherwise raise the flag the worker's supervisor polls."""
-    control.request_cancel(redis_client(), run_id=run.pk, token=run.token)
+    """Cancel at once if still queued; otherwise raise the flag the worker's supervisor polls.
+
+    The run is marked on the site first: with the broker away the cancel still holds, and the
+    sweeper raises the flag of a live run marked so once the broker is back."""
     now = timezone.now()
     done = Run.objects.filter(pk=run.pk, state=RunState.QUEUED).update(
         state=RunState.CANCELLED, reason="cancelled: by user", finished_at=now, cancel_requested=True, updated_at=now
     )
     if not done:
         Run.objects.filter(pk=run.pk, state__in=ACTIVE_STATES).update(cancel_requested=True, updated_at=now)
+    _cancel_flag_raise(run)  # a queued run's message may be in the broker: the flag stops the worker that takes it
     if done:
         runs_dispatch_waiting()  # it may have held its learner's place on the workers
+
+
+def _cancel_flag_raise(run: Run) -> None:
+    try:
+        if broker_reachable():  # a broker known to be away (or hung) is not waited for
+            control.request_cancel(redis_client(), run_id=run.pk, token=run.token)
+            return
+    except redis.RedisError:
+        pass
+    logger.warning("broker unreachable: run %s is cancelled on the site only (the sweeper flags a live run)", run.pk)
 
 
 # --- Events from the lab worker ----------------------------------------------------
@@ -188,8 +200,45 @@ def run_event_apply(*, run_id: int, token: str, event: dict[str, Any]) -> None:
     if handler is None:
         logger.warning("run %s: ignoring unknown event %r", run_id, event.get("kind"))
         return
-    handler(run_id, token, event)
+    if not _event_applied(handler, run_id, token, event):
+        _event_unstorable(run_id, token, event)
 
+
+def _event_applied(handler: Any, run_id: int, token: str, event: dict[str, Any]) -> bool:
+    """Apply one event; False when it cannot be, for a reason a later delivery would meet again."""
+    try:
+        handler(run_id, token, event)
+    except (OperationalError, InterfaceError):
+        raise  # the database is away: labs.tasks.run_event delivers the event again
+    except Exception:
+        logger.exception("run %s: its %r event cannot be applied as it came", run_id, event.get("kind"))
+        return False
+    return True
+
+
+UNSTORABLE_RESULT_REASON = "platform: the run's result could not be stored"
+
+
+def _event_unstorable(run_id: int, token: str, event: dict[str, Any]) -> None:
+    """Keep what can be kept of an event that cannot be applied: a dropped event would leave the run
+    stuck in its state until the sweeper calls its worker lost, and rerun code that did finish."""
+    kind = event.get("kind")
+    if kind == "claimed":
+        _on_claimed(run_id, token, {})
+    elif kind == "progress":
+        _on_running(run_id, token, event)  # live output is best effort: this batch is dropped
+    elif kind == "finished":
+        result = event.get("result") if isinstance(event.get("result"), dict) else {}
+        minimal = {key: result.get(key) for key in ("state", "reason", "predictions")}  # no log, no worker text
+        if _event_applied(_on_finished, run_id, token, {"kind": "finished", "result": minimal}):
+            return
+        with transaction.atomic():
+            now = timezone.now()
+            if _move(run_id, token, LIVE_STATES, RunState.FAILED, reason=UNSTORABLE_RESULT_REASON, finished_at=now):
+                run_ended(run_id=run_id)
+
+
+PLATFORM_PREFIX = "platform: "
 
 # Events of one run can arrive out of order (several site workers): each handler accepts
 # every live state it could find the run in.
@@ -205,13 +254,19 @@ def _started_now() -> Coalesce:
     return Coalesce(F("started_at"), Value(timezone.now()))
 
 
+def _text(value: Any, limit: int) -> str:
+    """A worker-reported value as text every database stores, at most ``limit`` characters."""
+    return db_text(str(value))[:limit]
+
+
+@transaction.atomic
 def _on_claimed(run_id: int, token: str, event: dict[str, Any]) -> None:
     Run.objects.filter(pk=run_id, token=token, state__in=LIVE_STATES).update(
         started_at=_started_now(),
         updated_at=timezone.now(),
-        worker_host=str(event.get("worker", ""))[:200],
-        device=str(event.get("device", ""))[:20],
-        sandbox=str(event.get("sandbox", ""))[:80],
+        worker_host=_text(event.get("worker", ""), 200),
+        device=_text(event.get("device", ""), 20),
+        sandbox=_text(event.get("sandbox", ""), 80),
     )
     _move(run_id, token, (RunState.QUEUED,), RunState.PREPARING)
 
@@ -242,7 +297,7 @@ def _progress_apply(run_id: int, token: str, event: dict[str, Any]) -> None:
     points = [_metric_point(e) for e in event.get("events", []) if e.get("kind") == "metrics"]
     text = "".join(str(e.get("text", "")) for e in event.get("events", []) if e.get("kind") == "output")
     run.curve = _decimate(run.curve + _within_series_cap(run.curve, [p for p in points if p]))
-    run.log = (run.log + text)[-MAX_LOG_CHARS:]
+    run.log = (run.log + db_text(text))[-MAX_LOG_CHARS:]
     run.state = RunState.RUNNING
     run.started_at = run.started_at or timezone.now()
     run.save(update_fields=["curve", "log", "state", "started_at", "updated_at"])
@@ -254,15 +309,16 @@ def _metric_point(event: dict[str, Any]) -> dict[str, Any] | None:
         return None
     clean = {}
     for key, value in list(metrics.items())[:20]:
-        name = _metric_name(key)
-        if name and isinstance(value, int | float) and math.isfinite(value):
-            clean[name] = float(value)
-    return {"step": event.get("step"), "t": event.get("t"), "metrics": clean} if clean else None
+        name, number = _metric_name(key), finite(value)
+        if name and number is not None:
+            clean[name] = number
+    # jsonb has no NaN or infinity: a point keeps finite numbers only
+    return {"step": finite(event.get("step")), "t": finite(event.get("t")), "metrics": clean} if clean else None
 
 
 def _metric_name(raw: Any) -> str:
     """A learner-chosen metric name as the site keeps it: printable characters only, bounded."""
-    return "".join(char for char in str(raw) if char.isprintable())[:MAX_METRIC_NAME_CHARS].strip()
+    return "".join(char for char in db_text(str(raw)) if char.isprintable())[:MAX_METRIC_NAME_CHARS].strip()
 
 
 def _within_series_cap(curve: list[dict[str, Any]], points: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -291,10 +347,16 @@ def _on_finished(run_id: int, token: str, event: dict[str, Any]) -> None:
     state = result.get("state")
     common = {
         "finished_at": timezone.now(),
-        "device": str(result.get("device", ""))[:20],
-        "torch_version": str(result.get("torch_version", ""))[:40],
-        "sandbox": str(result.get("sandbox", ""))[:80],
+        "device": _text(result.get("device", ""), 20),
+        "torch_version": _text(result.get("torch_version", ""), 40),
+        "sandbox": _text(result.get("sandbox", ""), 80),
     }
+    reason = _text(result.get("reason") or "", 500)
+    if state in ("failed", "timed_out") and reason.startswith(PLATFORM_PREFIX):
+        # The platform failed this attempt (a worker reports that only for what learner code cannot
+        # cause: see workers.runner.decide): another attempt while there is one, never in the quota.
+        run_retry_or_fail(run_id=run_id, token=token, why=reason.removeprefix(PLATFORM_PREFIX))
+        return
     with transaction.atomic():
         run = Run.objects.select_for_update().filter(pk=run_id, token=token, state__in=LIVE_STATES).first()
         if run is None:
@@ -303,14 +365,15 @@ def _on_finished(run_id: int, token: str, event: dict[str, Any]) -> None:
             if state == "succeeded":
                 transaction.on_commit(lambda: run_score(run_id=run_id))
             return
-        if result.get("log_tail"):
-            run.log = str(result["log_tail"])[-MAX_LOG_CHARS:]
+        log_tail = db_text(str(result.get("log_tail") or ""))
+        if log_tail:
+            run.log = log_tail[-MAX_LOG_CHARS:]
         if state == "succeeded":
             fields = {"predictions": predictions_to_json(result.get("predictions")), "log": run.log, **common}
             _move(run_id, token, LIVE_STATES, RunState.SCORING, **fields)
         else:
             final = {"timed_out": RunState.TIMED_OUT, "cancelled": RunState.CANCELLED}.get(state, RunState.FAILED)
-            reason = str(result.get("reason") or "error: the run ended without a result")[:500]
+            reason = reason or "error: the run ended without a result"
             if _move(run_id, token, LIVE_STATES, final, reason=reason, log=run.log, **common):
                 run_ended(run_id=run_id)
             return
@@ -348,11 +411,11 @@ def run_retry_or_fail(*, run_id: int, token: str, why: str) -> None:
         now = timezone.now()
         if run.attempt < settings.LAB_MAX_ATTEMPTS and not run.cancel_requested:
             run.token, run.attempt, run.state = new_token(), run.attempt + 1, RunState.QUEUED
-            run.reason = f"platform: {why}; retrying (attempt {run.attempt})"
+            run.reason = f"{PLATFORM_PREFIX}{why}; retrying (attempt {run.attempt})"
             run.curve, run.log, run.started_at, run.sent_at, run.worker_host = [], "", None, None, ""
             run.save()
             transaction.on_commit(runs_dispatch_waiting)  # first in line: it was queued first
         else:
-            run.state, run.reason, run.finished_at = RunState.FAILED, f"platform: {why}", now
+            run.state, run.reason, run.finished_at = RunState.FAILED, f"{PLATFORM_PREFIX}{why}", now
             run.save(update_fields=["state", "reason", "finished_at", "updated_at"])
             run_ended(run_id=run.pk)

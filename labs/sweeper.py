@@ -49,6 +49,7 @@ def runs_sweep() -> dict[str, int]:
             _run_lost(run_id=run.pk, token=run.token)
             counts["lost"] += 1
     counts["lost"] += _runs_without_heartbeat_retry(now)
+    _cancels_flag()
     for run_id in Run.objects.filter(state=RunState.SCORING, updated_at__lt=now - grace).values_list("pk", flat=True):
         run_score(run_id=run_id)
         counts["rescored"] += 1
@@ -71,6 +72,14 @@ def _attempt_cancel(*, run_id: int, token: str) -> None:
         control.request_cancel(redis_client(), run_id=run_id, token=token)
     except redis.RedisError:
         logger.warning("could not raise the cancel flag of an abandoned attempt of run %s", run_id)
+
+
+def _cancels_flag() -> None:
+    """Raise the cancel flag of every live run someone cancelled: a cancel asked for while the broker
+    was away was recorded on the site only (``labs.services.run_cancel``). Raising it again is harmless."""
+    live = Run.objects.filter(state__in=(RunState.PREPARING, RunState.RUNNING), cancel_requested=True)
+    for run_id, token in live.values_list("pk", "token"):
+        _attempt_cancel(run_id=run_id, token=token)
 
 
 def _runs_without_heartbeat_retry(now: datetime) -> int:

@@ -25,6 +25,8 @@ from types import TracebackType
 from urllib.parse import urlsplit
 
 import redis
+from redis.backoff import NoBackoff
+from redis.retry import Retry
 
 logger = logging.getLogger(__name__)
 
@@ -46,11 +48,17 @@ class Attempt(StrEnum):
     GONE = "gone"  # taken, but its worker stopped beating: it died
 
 
-def redis_client(broker_url: str) -> redis.Redis:
+def redis_client(broker_url: str, *, timeout: float = 10, retry: bool = True) -> redis.Redis:
+    """A client of the broker's Redis. ``timeout`` bounds connecting and each reply; ``retry=False``
+    gives up at the first failure instead of redis-py's own retries (about 4 s on a unix socket):
+    the site's web requests must not wait for a broker that is away (``core.broker``)."""
+    options: dict[str, object] = {"socket_timeout": timeout, "socket_connect_timeout": timeout}
+    if not retry:
+        options["retry"] = Retry(NoBackoff(), 0)
     parts = urlsplit(broker_url)
     if parts.scheme == "redis+socket":
-        return redis.Redis(unix_socket_path=parts.path, socket_timeout=10)
-    return redis.Redis.from_url(broker_url, socket_timeout=10)
+        return redis.Redis(unix_socket_path=parts.path, **options)
+    return redis.Redis.from_url(broker_url, **options)
 
 
 def _claim_key(run_id: int, token: str) -> str:

@@ -364,7 +364,7 @@ def read_predictions(job_dir: Path, expected_rows: int) -> tuple[list[float] | N
     except FileNotFoundError:
         return None, None
     except Exception as exc:  # noqa: BLE001 - a crafted .npy header can raise almost anything
-        return None, f"the predictions file cannot be read: {type(exc).__name__}: {str(exc)[:200]}"
+        return None, f"the predictions file cannot be read: {str(exc)[:200] or type(exc).__name__}"
     finally:
         for fd in fds:
             os.close(fd)

@@ -53,7 +53,8 @@
     var reason = byId("run-reason");
     reason.textContent = p.reason || "";
     reason.hidden = !p.reason;
-    byId("run-waiting").hidden = !p.waiting;
+    byId("run-waiting").hidden = !p.waiting || p.queue_unreachable;
+    byId("run-queue-unreachable").hidden = !p.queue_unreachable;
     var log = byId("run-log");
     var atBottom = log.scrollTop + log.clientHeight >= log.scrollHeight - 4;
     log.textContent = p.log;

@@ -1,6 +1,7 @@
 import subprocess
 
 import pytest
+from django.db import connection
 from django.test import Client
 
 
@@ -34,3 +35,30 @@ def test_livez_answers_without_touching_the_database_or_the_broker(client: Clien
     settings.CELERY_BROKER_URL = "redis+socket:///nonexistent/broker.sock"
     response = client.get("/livez")  # no django_db mark: any query would raise
     assert (response.status_code, response.content) == (200, b"ok")
+
+
+@pytest.mark.django_db
+def test_readyz_is_ok_with_the_database_and_the_broker(client: Client) -> None:
+    response = client.get("/readyz")
+    assert response.status_code == 200
+    assert response.json() == {
+        "database": {"ok": True, "detail": connection.vendor},
+        "broker": {"ok": True},
+        "status": "ok",
+    }
+
+
+@pytest.mark.django_db
+def test_readyz_stays_200_and_says_degraded_when_the_broker_is_unreachable(client: Client, settings: object) -> None:
+    """The web tier's readiness does not hang on the broker: runs wait on the site while it is away."""
+    settings.CELERY_BROKER_URL = "redis+socket:///nonexistent/broker.sock"
+    response = client.get("/readyz")
+    assert response.status_code == 200
+    assert response.json()["status"] == "degraded"
+    assert response.json()["broker"] == {"ok": False}
+
+
+def test_readyz_is_503_without_the_database(client: Client) -> None:
+    response = client.get("/readyz")  # no django_db mark: the query is refused, as with a database that is down
+    assert response.status_code == 503
+    assert response.json()["status"] == "unhealthy"

@@ -145,6 +145,24 @@ def test_cancelling_a_running_run_waits_for_the_worker(lab: Lab, learner: User) 
 
 
 @pytest.mark.django_db
+def test_a_cancel_while_the_broker_is_away_holds_and_the_sweeper_raises_the_flag_when_it_is_back(
+    lab: Lab, learner: User, settings: object
+) -> None:
+    run = queued_run(lab, learner)
+    event(run, "claimed", worker="w")
+    broker_url = settings.CELERY_BROKER_URL
+    settings.CELERY_BROKER_URL = "redis+socket:///nonexistent/broker.sock"
+    services.run_cancel(run=run)  # recorded on the site; the worker's flag cannot be raised now
+    run.refresh_from_db()
+    assert run.state == RunState.PREPARING and run.cancel_requested
+    settings.CELERY_BROKER_URL = broker_url
+    broker = control.redis_client(broker_url)
+    assert not control.cancel_requested(broker, run_id=run.pk, token=run.token)
+    sweeper.runs_sweep()
+    assert control.cancel_requested(broker, run_id=run.pk, token=run.token)
+
+
+@pytest.mark.django_db
 def test_a_lost_worker_means_one_retry_then_a_platform_failure(lab: Lab, learner: User) -> None:
     run = queued_run(lab, learner)
     first_token = run.token

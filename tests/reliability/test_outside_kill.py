@@ -49,10 +49,10 @@ def harness_of_the_running_job(jobs_dir: Path) -> int:
     base = int(os.environ.get("LAB_SANDBOX_UID_BASE", "61000")) + sandbox.UIDS_PER_SLOT * SLOT
     uids = range(base, base + sandbox.UIDS_PER_SLOT)
     jobs = {(p.stat().st_dev, p.stat().st_ino) for p in jobs_dir.glob("job-*")}
-    out = subprocess.run(["ps", "-eo", "uid=,pid=,args="], capture_output=True, text=True, check=True).stdout
+    out = subprocess.run(["ps", "-ww", "-eo", "uid=,pid=,args="], capture_output=True, text=True, check=True).stdout
     for line in out.splitlines():
         uid, pid, args = line.split(None, 2)
-        if int(uid) in uids and "harness.py" in args and "bwrap" not in args:
+        if int(uid) in uids and "/opt/labrunner/harness.py" in args and "bwrap" not in args:
             job = os.stat(f"/proc/{pid}/root/job")
             if (job.st_dev, job.st_ino) in jobs:
                 return int(pid)

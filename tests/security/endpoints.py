@@ -64,6 +64,7 @@ ROWS: list[Row] = [
     # --- core: home, accounts, language -------------------------------------------------------------
     page("home", lambda w: "/", EVERYONE),
     page("liveness probe", lambda w: "/livez", EVERYONE),
+    page("readiness probe", lambda w: "/readyz", EVERYONE),
     page("profile", lambda w: "/accounts/profile/", SIGNED_IN),
     page(
         "profile save",
