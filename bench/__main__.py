@@ -21,6 +21,7 @@ BENCHMARKS = (
     "fair_share",
     "runner_startup",
     "embedded_broker",
+    "broker_outage",
 )
 FIGURE = re.compile(r"^[A-Z][A-Za-z0-9_]* -?[0-9.]+(e-?[0-9]+)?$")
 # ID -> (comparison, goal, what it is)
@@ -33,6 +34,9 @@ GOALS = {
     "P4_growth": (operator.le, 0, "extra queries at 10,000 rows vs 10"),
     "P5": (operator.le, 3, "worst page p95 ÷ trivial view p95, 50 clients"),
     "FAIR_wait_runs": (operator.le, 1.5, "another learner's wait behind a 100-run burst, in runs"),
+    "OUTAGE_stopped_ms": (operator.lt, 100, "slowest request's median (ms), broker stopped"),
+    "OUTAGE_hung_ms": (operator.lt, 100, "slowest request's median (ms), broker hung"),
+    "OUTAGE_hung_worst_ms": (operator.lt, 1500, "slowest single request (ms), broker hung"),
 }
 SIGN = {operator.le: "≤", operator.lt: "<", operator.ge: "≥"}
 
