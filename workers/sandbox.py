@@ -451,9 +451,12 @@ def _pids_max(limits: Limits) -> int:
 
 
 def _bwrap_rlimits(limits: Limits) -> dict[str, int]:
-    # NPROC a little above pids.max, so that the cgroup trips first and records the event.
+    # NPROC well above pids.max, so that the cgroup trips first and records the event: a fork bomb's
+    # forks in flight are counted against NPROC before the cgroup charges them, and the uid's exited
+    # children of an earlier sandbox count until the host's init reaps them. With a margin of only 2,
+    # CI saw a fork bomb stopped by NPROC ("error: BlockingIOError"), not "limit: processes".
     return {
-        "RLIMIT_NPROC": _pids_max(limits) + 2,
+        "RLIMIT_NPROC": 2 * _pids_max(limits) + 16,
         "RLIMIT_FSIZE": limits.disk_mb * 1024 * 1024,
         "RLIMIT_CORE": 0,
     }
