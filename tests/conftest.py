@@ -12,6 +12,7 @@ import pytest
 from django.conf import settings
 from django.core.cache import cache
 from django.db import connection
+from rest_framework.test import APIClient
 
 from core import embedded_broker, worker_processes
 from core.celery import app as celery_app
@@ -55,6 +56,14 @@ def other_learner(db: None) -> User:
 @pytest.fixture
 def mentor(db: None) -> User:
     return UserFactory(role=Role.MENTOR, username="maria")
+
+
+@pytest.fixture
+def api(learner: User) -> APIClient:
+    """An API client signed in as the learner persona."""
+    client = APIClient()
+    client.force_authenticate(learner)
+    return client
 
 
 @pytest.fixture

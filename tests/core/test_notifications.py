@@ -236,13 +236,6 @@ def test_unchecking_every_box_turns_all_email_off(client: Client, learner: User)
 # --- API ---------------------------------------------------------------------------------
 
 
-@pytest.fixture
-def api(learner: User) -> APIClient:
-    client = APIClient()
-    client.force_authenticate(learner)
-    return client
-
-
 @pytest.mark.django_db
 def test_the_api_lists_my_notifications_newest_first_and_filters_unread(
     api: APIClient, learner: User, other_learner: User

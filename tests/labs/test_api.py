@@ -7,13 +7,6 @@ from labs.models import Lab, Run, RunState
 from tests.labs.conftest import VALID_CODE
 
 
-@pytest.fixture
-def api(learner: User) -> APIClient:
-    client = APIClient()
-    client.force_authenticate(learner)
-    return client
-
-
 @pytest.mark.django_db
 def test_labs_are_listed_with_their_contract(api: APIClient, lab: Lab) -> None:
     body = api.get("/api/v1/labs/").json()

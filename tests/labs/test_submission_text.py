@@ -18,13 +18,6 @@ from tests.labs.conftest import VALID_CODE
 URL = "/api/v1/labs/tiny/submissions/"
 
 
-@pytest.fixture
-def api(learner: User) -> APIClient:
-    client = APIClient()
-    client.force_authenticate(learner)
-    return client
-
-
 @pytest.mark.django_db
 def test_an_upload_name_with_nul_surrogates_and_emoji_is_stored_cleaned(lab: Lab, learner: User) -> None:
     upload = SimpleUploadedFile("so\x00lu\ud800tion 😀𠀀.py", VALID_CODE.encode())

@@ -19,7 +19,7 @@ from django.conf import settings
 
 from core import worker_processes
 from core.models import Notification, NotificationKind
-from labs.models import Run
+from labs.models import Run, RunState
 from tests.conftest import test_database_url
 from workers import sandbox
 
@@ -111,6 +111,17 @@ def wait_for(what: str, condition: Callable[[], bool], *, timeout: float, logs: 
     states = list(Run.objects.order_by("pk").values_list("pk", "state", "attempt", "reason"))
     tails = "\n".join(f"--- {log}\n{log.read_text()[-3000:]}" for log in logs if log.exists())
     pytest.fail(f"{what}: not within {timeout}s; runs {states}\n{tails}")
+
+
+def training(run: Run) -> bool:
+    """The run is running and has reported a point of its curve."""
+    run.refresh_from_db()
+    return run.state == RunState.RUNNING and bool(run.curve)
+
+
+def final(run: Run) -> bool:
+    run.refresh_from_db()
+    return run.is_final
 
 
 def finished_notifications(run: Run) -> list[Notification]:

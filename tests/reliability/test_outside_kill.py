@@ -19,29 +19,21 @@ from django.conf import settings as django_settings
 from core.models import User
 from labs import services
 from labs.demo_seed import demo_lab_seed
-from labs.models import Run, RunState
+from labs.models import RunState
 from labs.validation import runs_counted_today
 from tests.reliability.lab_workers import (
     HEARTBEAT_SECONDS,
     SLOT,
     TRAINING_SOLUTION,
     assert_no_sandbox_left,
+    final,
     start_lab_worker,
+    training,
     wait_for,
 )
 from workers import control, sandbox
 
 pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
-
-
-def _training(run: Run) -> bool:
-    run.refresh_from_db()
-    return run.state == RunState.RUNNING and bool(run.curve)
-
-
-def _final(run: Run) -> bool:
-    run.refresh_from_db()
-    return run.is_final
 
 
 def harness_of_the_running_job(jobs_dir: Path) -> int:
@@ -73,9 +65,9 @@ def test_a_sandbox_killed_from_outside_is_retried_and_not_charged(
     worker = start_lab_worker(log.parent, jobs_dir)
     try:
         run = services.submission_create(learner=learner, lab=lab, source="api", code=TRAINING_SOLUTION)
-        wait_for("the run trains", lambda: _training(run), timeout=180, logs=[log])
+        wait_for("the run trains", lambda: training(run), timeout=180, logs=[log])
         os.kill(harness_of_the_running_job(jobs_dir), signal.SIGKILL)  # as an operator or the OOM killer would
-        wait_for("the run ends", lambda: _final(run), timeout=180, logs=[log])
+        wait_for("the run ends", lambda: final(run), timeout=180, logs=[log])
     finally:
         worker.terminate()
         worker.wait(timeout=60)

@@ -24,10 +24,12 @@ from tests.reliability.lab_workers import (
     HEARTBEAT_SECONDS,
     TRAINING_SOLUTION,
     assert_no_sandbox_left,
+    final,
     finished_notifications,
     kill_hard,
     site_queue_drained,
     start_lab_worker,
+    training,
     wait_for,
 )
 from workers import control
@@ -38,16 +40,6 @@ pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
 def _state(run: Run) -> tuple[str, int]:
     run.refresh_from_db()
     return run.state, run.attempt
-
-
-def _training(run: Run) -> bool:
-    run.refresh_from_db()
-    return run.state == RunState.RUNNING and bool(run.curve)
-
-
-def _final(run: Run) -> bool:
-    run.refresh_from_db()
-    return run.is_final
 
 
 def _sweep_until(what: str, condition: Callable[[], bool], logs: list[Path], timeout: float) -> None:
@@ -74,19 +66,19 @@ def test_killing_the_lab_worker_mid_runs_retries_or_fails_each_run_and_scores_ea
         Run.objects.filter(pk=runs[1].pk).update(attempt=settings.LAB_MAX_ATTEMPTS)
         last_chance, retried = runs[1], runs[3]
 
-        wait_for("run 2 trains", lambda: _training(last_chance), timeout=180, logs=logs)
+        wait_for("run 2 trains", lambda: training(last_chance), timeout=180, logs=logs)
         kill_hard(workers[0])
-        _sweep_until("run 2 is failed", lambda: _final(last_chance), logs, timeout=HEARTBEAT_SECONDS + 30)
+        _sweep_until("run 2 is failed", lambda: final(last_chance), logs, timeout=HEARTBEAT_SECONDS + 30)
         assert (last_chance.state, last_chance.reason) == (RunState.FAILED, "platform: worker lost")
 
         workers.append(start_lab_worker(logs[1].parent, jobs_dir))
-        wait_for("run 4 trains", lambda: _training(retried), timeout=180, logs=logs)
+        wait_for("run 4 trains", lambda: training(retried), timeout=180, logs=logs)
         kill_hard(workers[1])
         _sweep_until("run 4 is queued again", lambda: _state(retried) == (RunState.QUEUED, 2), logs, timeout=40)
 
         workers.append(start_lab_worker(logs[2].parent, jobs_dir))
         # The sweeper goes on running meanwhile, and must leave the live runs of the new worker alone.
-        _sweep_until("every run ends", lambda: all(_final(run) for run in runs), logs, timeout=240)
+        _sweep_until("every run ends", lambda: all(final(run) for run in runs), logs, timeout=240)
 
         # The killed attempts' messages come back (the broker redelivers an unacked message after its
         # visibility timeout): their claimant is dead, the worker says so, and the site ignores it.
