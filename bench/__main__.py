@@ -20,7 +20,7 @@ BENCHMARKS = (
     "page_load",  # P5
     "fair_share",
     "runner_startup",
-    "embedded_broker",
+    "broker_candidates",
     "broker_outage",
 )
 FIGURE = re.compile(r"^[A-Z][A-Za-z0-9_]* -?[0-9.]+(e-?[0-9]+)?$")

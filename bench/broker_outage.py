@@ -54,10 +54,10 @@ def timed(request: Callable) -> float:
 
 def main() -> list[str]:
     with tempfile.TemporaryDirectory(prefix="bench-outage-") as tmp:
-        os.environ.setdefault("DJANGO_SETTINGS_MODULE", "core.settings")
+        os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.base")
         os.environ["VAR_DIR"] = tmp
         broker_dir = Path(tempfile.mkdtemp(prefix="broker-"))  # a unix socket path must stay short
-        from core import embedded_broker
+        from config import embedded_broker
 
         url = embedded_broker.url_for(broker_dir)
         os.environ["CELERY_BROKER_URL"] = os.environ["CELERY_RESULT_BACKEND"] = url
@@ -118,7 +118,7 @@ def main() -> list[str]:
 def embedded_broker_stop(url: str, process: object) -> None:
     import redis
 
-    from core import embedded_broker
+    from config import embedded_broker
 
     try:
         redis.Redis(unix_socket_path=str(embedded_broker.socket_path(url)), socket_timeout=5).shutdown()

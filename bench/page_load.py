@@ -1,7 +1,7 @@
 """P5: page latency under load, relative to a trivial view under the same load.
 
 Serves the site with gunicorn (production settings, PostgreSQL) over a generated data set of
-10,000 learners, 200 courses and 100,000 runs (``core.scale_data``), and drives each page with
+10,000 learners, 200 courses and 100,000 runs (``config.scale_data``), and drives each page with
 ApacheBench (``ab``, C, keep-alive) from loopback: 50 concurrent clients, signed in as the
 persona who uses the page. The figure per page is its p95 latency ÷ the p95 latency of
 ``/livez`` (a view that does nothing) measured the same way in the same run; P5 is the worst.
@@ -75,8 +75,8 @@ def prepare(env: dict[str, str]) -> dict[str, str]:
     from django.core.management import call_command
     from django.test import Client
 
+    from config.scale_data import scale_data_exists, scale_data_generate
     from core.models import User
-    from core.scale_data import scale_data_exists, scale_data_generate
     from core.services import user_create
 
     call_command("migrate", verbosity=0)
@@ -125,7 +125,7 @@ def main(requests: int, concurrency: int) -> list[str]:
     tmp = tempfile.mkdtemp(prefix="bench-load-")
     port = free_port()
     env = {
-        "DJANGO_SETTINGS_MODULE": "core.settings",
+        "DJANGO_SETTINGS_MODULE": "config.settings.base",
         "DJANGO_ENV": "production",
         "SECRET_KEY": secrets.token_urlsafe(50),
         "ALLOWED_HOSTS": "127.0.0.1",
@@ -137,7 +137,7 @@ def main(requests: int, concurrency: int) -> list[str]:
     pages = prepare(env)
     workers = 2 * len(os.sched_getaffinity(0)) + 1
     server = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "core.wsgi", "-b", f"127.0.0.1:{port}", "-w", str(workers)],
+        [sys.executable, "-m", "gunicorn", "config.wsgi", "-b", f"127.0.0.1:{port}", "-w", str(workers)],
         cwd=REPO,
         env={**os.environ, **env},
         stdout=subprocess.DEVNULL,

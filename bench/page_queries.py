@@ -2,7 +2,7 @@
 
 Each page is requested in-process (Django's test client, as the persona who uses it) and its
 queries are counted, first on a data set of 10 learners / 10 courses / 10 runs, then on one of
-10,000 learners / 200 courses / 10,000 runs (``core.scale_data``). The goal: the same count at
+10,000 learners / 200 courses / 10,000 runs (``config.scale_data``). The goal: the same count at
 both sizes (no query per row) and at most 15.
 
 Runs on a temporary SQLite database, or on ``DATABASE_URL`` if set (it must be a scratch
@@ -51,8 +51,8 @@ def measure(size: dict[str, int]) -> dict[str, int]:
     from django.test import Client
     from django.test.utils import CaptureQueriesContext
 
+    from config.scale_data import scale_data_delete, scale_data_generate
     from core.models import User
-    from core.scale_data import scale_data_delete, scale_data_generate
 
     started = time.perf_counter()
     scale_data_delete()
@@ -73,7 +73,7 @@ def measure(size: dict[str, int]) -> dict[str, int]:
 
 def main(large: dict[str, int]) -> list[str]:
     with tempfile.TemporaryDirectory(prefix="bench-pages-") as tmp:
-        os.environ.setdefault("DJANGO_SETTINGS_MODULE", "core.settings")
+        os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.base")
         os.environ["VAR_DIR"] = tmp
         import django
 
@@ -89,7 +89,7 @@ def main(large: dict[str, int]) -> list[str]:
         print(f"page queries: {SMALL} vs {large}")
         small_counts = measure(SMALL)
         large_counts = measure(large)
-        from core.scale_data import scale_data_delete
+        from config.scale_data import scale_data_delete
 
         scale_data_delete()
     lines = []

@@ -40,7 +40,7 @@ def bare_run_seconds(slug: str, solution: Path, *, threads: int | None = None) -
 def platform_running(slug: str, *, lab_concurrency: int | None = 1, env: dict[str, str] | None = None) -> Iterator[Any]:
     """Yields the seeded lab, with a site worker and a lab worker running (``lab_concurrency`` slots)."""
     with tempfile.TemporaryDirectory(prefix="bench-platform-") as tmp:
-        os.environ.setdefault("DJANGO_SETTINGS_MODULE", "core.settings")
+        os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.base")
         os.environ["VAR_DIR"] = tmp
         os.environ.update(env or {})
         import django
@@ -49,7 +49,7 @@ def platform_running(slug: str, *, lab_concurrency: int | None = 1, env: dict[st
         from django.conf import settings
         from django.core.management import call_command
 
-        from core import embedded_broker, worker_processes
+        from config import embedded_broker, worker_processes
         from labs.demo_seed import demo_lab_seed
 
         broker = None

@@ -2,7 +2,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from core.models import NotificationKind, User
-from core.notifications import email_kinds_of, email_off_for
+from core.preferences import email_kinds_of, email_off_for
 
 
 class ProfileForm(forms.ModelForm):

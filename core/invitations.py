@@ -15,7 +15,7 @@ from django.utils.http import urlsafe_base64_encode
 from django.utils.translation import gettext as _
 
 from core.models import User
-from core.notifications import language_of
+from core.preferences import language_of
 
 
 def invitation_link(*, user: User) -> str:

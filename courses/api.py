@@ -6,7 +6,7 @@ and progress need a signed-in user.
 
 from __future__ import annotations
 
-from django.db.models import Prefetch, QuerySet
+from django.db.models import QuerySet
 from django.http import Http404
 from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import generics, serializers, status
@@ -167,13 +167,7 @@ class _ModulesApi(generics.GenericAPIView):
     permission_classes = [AllowAny]
 
     def get_queryset(self) -> QuerySet[Module]:
-        lessons = Lesson.objects.select_related("lab").order_by("position")
-        modules = Module.objects.filter(course__in=selectors.courses_visible(self.request.user))
-        return (
-            modules.select_related("course")
-            .prefetch_related(Prefetch("lessons", lessons))
-            .order_by("course", "position")
-        )
+        return selectors.modules_with_lessons(self.request.user)
 
 
 class ModuleListApi(_ModulesApi, generics.ListAPIView):
@@ -190,8 +184,7 @@ class _LessonsApi(generics.GenericAPIView):
     def get_queryset(self) -> QuerySet[Lesson]:
         if getattr(self, "swagger_fake_view", False):  # schema generation has no user
             return Lesson.objects.none()
-        visible = selectors.courses_visible(self.request.user)
-        return Lesson.objects.filter(course__in=visible).select_related("course", "lab").order_by("course", "position")
+        return selectors.lessons_visible(self.request.user)
 
 
 class LessonListApi(_LessonsApi, generics.ListAPIView):
@@ -238,7 +231,7 @@ class LessonCompleteApi(APIView):
     """POST marks the lesson complete, DELETE marks it not done; both answer the course progress."""
 
     def _lesson(self, request: Request, lesson_id: int) -> Lesson:
-        lesson = Lesson.objects.filter(pk=lesson_id, course__in=selectors.courses_visible(request.user)).first()
+        lesson = selectors.lessons_visible(request.user).filter(pk=lesson_id).first()
         if lesson is None:
             raise Http404
         return lesson

@@ -16,7 +16,7 @@ from typing import Any
 import yaml
 from django.utils.text import slugify
 
-from courses.models import RESERVED_COURSE_SLUGS, Level
+from courses.models import RESERVED_COURSE_SLUGS, CourseLevel
 
 COURSE_FILE = "course.md"
 MODULE_FILE = "module.md"
@@ -323,7 +323,7 @@ def course_read(folder: Path, *, root: Path | None = None) -> CourseData:
         slug=fields.slug("slug"),
         title=fields.bilingual("title"),
         summary=summary,
-        level=fields.choice("level", list(Level.values), Level.BEGINNER),
+        level=fields.choice("level", list(CourseLevel.values), CourseLevel.BEGINNER),
         tags=fields.tags("tags"),
         estimated_hours=fields.hours("estimated_hours"),
         prerequisites=fields.slugs("prerequisites"),

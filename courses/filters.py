@@ -6,13 +6,13 @@ import django_filters
 from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 
-from courses.models import Course, Lesson, Level, Module
+from courses.models import Course, CourseLevel, Lesson, Module
 from courses.selectors import search_courses
 
 
 class CourseFilter(django_filters.FilterSet):
     q = django_filters.CharFilter(method="search", label=_("Search"), max_length=100)
-    level = django_filters.ChoiceFilter(choices=Level.choices, label=_("Level"), empty_label=_("Any level"))
+    level = django_filters.ChoiceFilter(choices=CourseLevel.choices, label=_("CourseLevel"), empty_label=_("Any level"))
     tag = django_filters.CharFilter(field_name="tags__slug", label=_("Tag"), max_length=50)
 
     class Meta:

@@ -34,7 +34,7 @@ class Progress:
         return self.total > 0 and self.done >= self.total
 
 
-class Level(models.TextChoices):
+class CourseLevel(models.TextChoices):
     BEGINNER = "beginner", _("Beginner")
     INTERMEDIATE = "intermediate", _("Intermediate")
     ADVANCED = "advanced", _("Advanced")
@@ -84,7 +84,7 @@ class Tag(models.Model):
 
 class Course(TitledWithSummary):
     slug = models.SlugField(unique=True)
-    level = models.CharField(max_length=20, choices=Level.choices, default=Level.BEGINNER)
+    level = models.CharField(max_length=20, choices=CourseLevel.choices, default=CourseLevel.BEGINNER)
     tags = models.ManyToManyField(Tag, blank=True, related_name="courses")
     estimated_hours = models.DecimalField(max_digits=5, decimal_places=1, default=1, validators=[MinValueValidator(0)])
     prerequisites = models.ManyToManyField(

@@ -9,14 +9,15 @@ from django.contrib.auth.models import AnonymousUser
 from django.db.models import Case, Count, Exists, IntegerField, OuterRef, Prefetch, Q, QuerySet, Subquery, Value, When
 from django.db.models.functions import Coalesce
 
+from cohorts.models import Cohort
 from core.models import User
 from courses.models import (
     Course,
+    CourseLevel,
     Enrollment,
     LearningPath,
     Lesson,
     LessonCompletion,
-    Level,
     Module,
     PathCourse,
     Progress,
@@ -59,7 +60,7 @@ def with_progress(courses: QuerySet[Course], user: AnyUser) -> QuerySet[Course]:
 def catalog_courses(user: AnyUser, courses: QuerySet[Course] | None = None) -> QuerySet[Course]:
     """Courses for the catalog (optionally already filtered), with tags and the user's progress."""
     courses = courses if courses is not None else courses_visible(user)
-    level_rank = Case(*(When(level=level, then=Value(rank)) for rank, level in enumerate(Level.values)))
+    level_rank = Case(*(When(level=level, then=Value(rank)) for rank, level in enumerate(CourseLevel.values)))
     return with_progress(courses.prefetch_related("tags"), user).order_by(level_rank, "title_en")
 
 
@@ -197,3 +198,43 @@ def search_courses(courses: QuerySet[Course], text: str) -> QuerySet[Course]:
     for field in ("title_en", "title_zh", "summary_en", "summary_zh", "tags__name_en", "tags__name_zh"):
         match |= Q(**{f"{field}__icontains": text})
     return courses.filter(pk__in=Course.objects.filter(match).values("pk"))
+
+
+# --- A cohort's courses ---------------------------------------------------------------
+
+
+def cohort_courses(cohort: Cohort) -> QuerySet[Course]:
+    """The published courses a cohort follows: its path's and its own (ids, usable as a subquery)."""
+    chosen = Q(pk__in=Course.objects.filter(cohorts=cohort).values("pk"))
+    if cohort.path_id is not None:
+        chosen |= Q(pk__in=PathCourse.objects.filter(path_id=cohort.path_id).values("course_id"))
+    return Course.objects.filter(chosen, published=True).values("pk")
+
+
+def lessons_done(cohort: Cohort, learners: QuerySet | list[int]) -> tuple[int, dict[int, int]]:
+    """The number of lessons in the cohort's courses, and how many each learner has completed."""
+    courses = cohort_courses(cohort)
+    total = Lesson.objects.filter(course__in=courses).count()
+    done = dict(
+        LessonCompletion.objects.filter(user__in=learners, lesson__course__in=courses)
+        .values("user_id")
+        .annotate(n=Count("pk"))
+        .values_list("user_id", "n")
+        .order_by()
+    )
+    return total, done
+
+
+def modules_with_lessons(user: User | AnonymousUser) -> QuerySet[Module]:
+    """The modules of the courses ``user`` may see, each with its lessons (and their labs) in order."""
+    lessons = Lesson.objects.select_related("lab").order_by("position")
+    modules = Module.objects.filter(course__in=courses_visible(user))
+    return (
+        modules.select_related("course").prefetch_related(Prefetch("lessons", lessons)).order_by("course", "position")
+    )
+
+
+def lessons_visible(user: User | AnonymousUser) -> QuerySet[Lesson]:
+    """The lessons of the courses ``user`` may see, in course order."""
+    visible = courses_visible(user)
+    return Lesson.objects.filter(course__in=visible).select_related("course", "lab").order_by("course", "position")

@@ -2,9 +2,8 @@
 # Entrypoint of the lab worker image (queues gpu and cpu), run under tini.
 #
 # A lab worker runs learner code and holds no credential of the site: no database URL and not
-# the site's SECRET_KEY (workers/ imports no Django model and signs nothing). core.celery still
-# loads core.settings, which in production insists on a secret key and a host list, so this
-# worker gets a random key of its own, made at each start and shared with nobody.
+# the site's SECRET_KEY. It needs neither: `celery -A workers.celery_app` imports no Django
+# and reads only the broker's settings (CELERY_BROKER_URL, see workers/celery_app.py).
 set -eu
 
 if [ -n "${DATABASE_URL:-}" ]; then
@@ -15,9 +14,5 @@ if [ -n "${SECRET_KEY:-}" ]; then
     echo "lab worker: refusing to start with SECRET_KEY set: a lab node must not hold the site's key" >&2
     exit 64
 fi
-
-SECRET_KEY=$(python -c 'import secrets; print(secrets.token_urlsafe(64))')
-ALLOWED_HOSTS=${ALLOWED_HOSTS:-localhost}
-export SECRET_KEY ALLOWED_HOSTS
 
 exec "$@"

@@ -5,7 +5,8 @@
 #   2. the lab worker's entrypoint is valid shell;
 #   3. every YAML under deploy/k8s parses (PyYAML), plus the checks of deploy/check_deploy.py
 #      (kustomization resources exist, Dockerfile COPY sources exist, lab workers hold no
-#      database URL or site secret);
+#      database URL or site secret and start `celery -A workers.celery_app`, the site's Celery
+#      processes `celery -A config.celery_app`, the worker image holds no web code or requirement);
 #   4. `kubectl kustomize deploy/k8s` builds, where kubectl is installed (it needs no cluster);
 #      hadolint and kubernetes-validate run too where they are installed.
 # Exits non-zero on the first problem. Python: $PYTHON (default .venv/bin/python), with PyYAML.

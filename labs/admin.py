@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from labs.models import Dataset, GradeOverride, Lab, Run, Submission
+from labs.models import Dataset, Lab, Run, Submission
 
 
 @admin.register(Lab)
@@ -45,12 +45,3 @@ class RunAdmin(admin.ModelAdmin):
     list_select_related = ("submission__lab", "submission__learner")
     raw_id_fields = ("submission", "dataset")
     exclude = ("predictions",)
-
-
-@admin.register(GradeOverride)
-class GradeOverrideAdmin(admin.ModelAdmin):
-    list_display = ("learner", "cohort", "lab", "score", "by", "created_at")
-    list_filter = ("cohort",)
-    search_fields = ("learner__username", "reason")
-    list_select_related = ("learner", "cohort", "lab", "by")
-    raw_id_fields = ("learner", "by")

@@ -142,8 +142,7 @@ class RunListApi(generics.ListAPIView):
     def get_queryset(self) -> QuerySet[Run]:
         if getattr(self, "swagger_fake_view", False):  # schema generation has no user
             return Run.objects.none()
-        runs = Run.objects.select_related("submission__lab").order_by("-queued_at")
-        return runs_visible_to(self.request.user, runs)
+        return runs_visible_to(self.request.user, selectors.runs_newest_first())
 
 
 def _run_for(request: Request, run_id: int, *, act: bool = False) -> Run:

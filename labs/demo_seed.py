@@ -7,7 +7,7 @@ from django.db import transaction
 from core.models import User
 from labs.datasets import dataset_publish
 from labs.demo import DEMO_LAB_SLUGS, load_lab_definition
-from labs.demo.datasets import build_dataset
+from labs.demo.builders import build_dataset
 from labs.models import Lab, Submission
 from labs.services import submission_create
 

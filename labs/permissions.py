@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from django.db.models import Q, QuerySet
 
+from cohorts.permissions import can_see_learner, mentees_of
 from core.models import User
 from labs.models import Run
-from mentorship.permissions import can_see_learner, mentees_of
 
 
 def can_view_run(user: User, run: Run) -> bool:

@@ -6,7 +6,7 @@ from django.db.models import Count, QuerySet
 
 from core.broker import broker_reachable
 from core.models import User
-from labs.models import Lab, Run, RunState
+from labs.models import Lab, Run, RunState, Submission
 from labs.validation import runs_counted_today
 
 
@@ -65,3 +65,25 @@ def run_progress(run: Run, *, since: int = 0) -> dict[str, Any]:
         # Asked only of a queued run: it cannot start while the job queue is away, and its page says so.
         "queue_unreachable": run.state == RunState.QUEUED and not broker_reachable(),
     }
+
+
+def lab_by_slug(slug: str) -> Lab | None:
+    return Lab.objects.filter(slug=slug).first()
+
+
+def lab_by_id(lab_id: int) -> Lab | None:
+    return Lab.objects.filter(pk=lab_id).first()
+
+
+def labs_all() -> QuerySet[Lab]:
+    return Lab.objects.order_by("slug")
+
+
+def last_submission(*, learner: User, lab: Lab) -> Submission | None:
+    """The learner's newest submission to the lab (the editor starts from its code)."""
+    return Submission.objects.filter(learner=learner, lab=lab).first()
+
+
+def runs_newest_first() -> QuerySet[Run]:
+    """Every run with its lab, newest first (callers narrow it with ``labs.permissions.runs_visible_to``)."""
+    return Run.objects.select_related("submission__lab").order_by("-queued_at")

@@ -1,7 +1,7 @@
 """The sweeper: finds runs stuck in any non-final state and moves each on (beat, every minute).
 
 Safe to run at any time and any number of times: every move goes through the compare-and-set
-writes of ``labs.services``.
+writes of ``labs.run_events`` and ``labs.dispatch``.
 """
 
 from __future__ import annotations
@@ -14,9 +14,10 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from labs.dispatch import runs_dispatch
+from core.broker import redis_client
+from labs.dispatch import run_enqueue, runs_dispatch
 from labs.models import Run, RunState
-from labs.services import redis_client, run_ended, run_enqueue, run_retry_or_fail, run_score
+from labs.run_events import run_ended, run_retry_or_fail, run_score
 from workers import control
 
 logger = logging.getLogger(__name__)

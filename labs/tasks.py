@@ -1,4 +1,4 @@
-"""Site-side tasks (queue ``default``): thin wrappers over services."""
+"""Site-side tasks of labs (queue ``default``): thin wrappers over the run's life."""
 
 from __future__ import annotations
 
@@ -7,7 +7,9 @@ from typing import Any
 from celery import shared_task
 from django.db import InterfaceError, OperationalError
 
-from labs import grading_services, services, sweeper
+from labs import run_events, sweeper
+from labs.dispatch import DISPATCH_TASK, runs_dispatch
+from workers.events import EVENT_TASK
 
 
 # While the database is away (a restart, a failover) an event waits for it rather than be
@@ -16,7 +18,7 @@ from labs import grading_services, services, sweeper
 # three and a half minutes in all, and an event is applied at most 15 s after the database is
 # back. Every event handler is a compare-and-set, so applying an event again is safe.
 @shared_task(
-    name="labs.tasks.run_event",
+    name=EVENT_TASK,
     acks_late=True,
     autoretry_for=(OperationalError, InterfaceError),
     retry_backoff=1,
@@ -24,24 +26,16 @@ from labs import grading_services, services, sweeper
     max_retries=30,
 )
 def run_event(run_id: int, token: str, event: dict[str, Any]) -> None:
-    """An event from a lab worker: claimed, running, progress, finished or lost."""
-    services.run_event_apply(run_id=run_id, token=token, event=event)
+    """An event from a lab worker (``workers.events``): claimed, progress, finished or lost."""
+    run_events.run_event_apply(run_id=run_id, token=token, event=event)
 
 
-@shared_task(name="labs.tasks.dispatch_runs")
+@shared_task(name=DISPATCH_TASK)
 def dispatch_runs() -> int:
     """Send the waiting runs fair share allows, waiting for another dispatcher to finish first."""
-    from labs.dispatch import runs_dispatch
-
     return runs_dispatch() or 0
 
 
 @shared_task(name="labs.tasks.sweep_runs")
 def sweep_runs() -> dict[str, int]:
     return sweeper.runs_sweep()
-
-
-@shared_task(name="labs.tasks.gradebook_export")
-def gradebook_export(job_id: int) -> dict[str, int]:
-    """Write a cohort's gradebook as CSV onto the job, finish it and notify who asked."""
-    return grading_services.gradebook_export_run(job_id=job_id)

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from labs import grading_views, views
+from labs import views
 
 app_name = "labs"
 urlpatterns = [
@@ -10,6 +10,5 @@ urlpatterns = [
     path("runs/<int:run_id>/progress.json", views.run_progress, name="run_progress"),
     path("runs/<int:run_id>/cancel/", views.run_cancel, name="run_cancel"),
     path("runs/<int:run_id>/rerun/", views.run_rerun, name="run_rerun"),
-    path("<slug:slug>/leaderboard/", grading_views.lab_leaderboard, name="leaderboard"),
     path("<slug:slug>/", views.lab_detail, name="detail"),
 ]

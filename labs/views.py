@@ -15,8 +15,6 @@ from labs.models import Run, Submission
 from labs.permissions import can_act_on_run, can_view_run
 from labs.throttling import submission_throttled_message, submission_wait
 from labs.validation import SubmissionRejected
-from mentorship import selectors as mentorship_selectors
-from mentorship.permissions import can_mentor
 
 
 @login_required
@@ -27,7 +25,7 @@ def lab_list(request: HttpRequest) -> HttpResponse:
 @login_required
 def lab_detail(request: HttpRequest, slug: str) -> HttpResponse:
     lab = get_object_or_404(selectors.labs_published(), slug=slug)
-    last = Submission.objects.filter(learner=request.user, lab=lab).first()
+    last = selectors.last_submission(learner=request.user, lab=lab)
     form = SubmitForm(
         request.POST or None, request.FILES or None, lab=lab, initial={"code": last.code if last else lab.starter_code}
     )
@@ -70,15 +68,11 @@ def _visible_run(request: HttpRequest, run_id: int) -> Run:
 @login_required
 def run_detail(request: HttpRequest, run_id: int) -> HttpResponse:
     run = _visible_run(request, run_id)
-    reviews = mentorship_selectors.reviews_of(run)
     context = {
         "run": run,
         "lab": run.submission.lab,
         "progress": selectors.run_progress(run),
         "can_act": can_act_on_run(request.user, run),
-        "can_review": run.is_final and can_mentor(request.user, run.submission.learner_id),
-        "reviews": reviews,
-        "code_lines": mentorship_selectors.code_with_comments(run.submission.code, reviews),
         "poll_ms": settings.RUN_PAGE_POLL_MS,
     }
     return render(request, "labs/run_detail.html", context)

@@ -1,5 +1,5 @@
 """Mentorship API: the review queue, reviews, the mentor dashboard, sessions and private notes.
-The same permission rules as the pages (``mentorship.permissions``)."""
+The same permission rules as the pages (``cohorts.permissions``)."""
 
 from __future__ import annotations
 
@@ -11,13 +11,14 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from cohorts.permissions import can_mentor, can_see_learner, is_admin, is_mentor
+from core import selectors as core_selectors
 from core.models import User
 from labs import selectors as labs_selectors
 from labs.models import Run
 from labs.permissions import can_view_run
 from mentorship import selectors, services
 from mentorship.models import MentorNote, Review, SessionRecord, Verdict
-from mentorship.permissions import can_mentor, can_see_learner, is_admin, is_mentor
 
 
 class ScoreSerializer(serializers.Serializer):
@@ -171,7 +172,7 @@ class NoteSerializer(serializers.ModelSerializer):
 
 
 def _learner(request: Request, username: str, *, mentor_only: bool) -> User:
-    learner = User.objects.filter(username=username).first()
+    learner = core_selectors.user_by_username(username)
     allowed = can_mentor if mentor_only else can_see_learner
     if learner is None or not allowed(request.user, learner.pk):
         raise Http404  # the same answer whether or not the username exists

@@ -8,7 +8,8 @@ import datetime as dt
 from django.db import transaction
 from django.utils import timezone
 
-from core.models import Cohort, CohortMember, LabDeadline, User
+from cohorts.models import Cohort, CohortMember, LabDeadline
+from core.models import User
 from courses.models import LearningPath
 from labs.models import Lab
 from mentorship.models import Criterion, Level, Rubric

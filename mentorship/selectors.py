@@ -10,11 +10,12 @@ from django.db.models import Count, F, Max, Q, QuerySet, Window
 from django.db.models.functions import RowNumber
 from django.utils import timezone
 
-from core.cohorts import lessons_done
-from core.models import CohortMember, User
+from cohorts.models import CohortMember
+from cohorts.permissions import is_admin, mentees_of
+from core.models import User
+from courses.selectors import lessons_done
 from labs.models import Run, RunState
 from mentorship.models import MentorNote, Review, SessionRecord
-from mentorship.permissions import is_admin, mentees_of
 
 REVIEWABLE_STATES = (RunState.SUCCEEDED, RunState.FAILED, RunState.TIMED_OUT)
 FAILURES_IN_A_ROW = 3

@@ -7,12 +7,13 @@ import datetime as dt
 from django.db import transaction
 from django.utils.translation import gettext as _
 
+from cohorts.permissions import can_mentor
 from core.models import NotificationKind, User
-from core.notifications import language_of, notify
+from core.preferences import language_of
 from core.text import db_text
 from labs.models import FINAL_STATES, Run
 from mentorship.models import Level, LineComment, MentorNote, Review, ReviewScore, Rubric, SessionRecord, Verdict
-from mentorship.permissions import can_mentor
+from notifications.services import notify
 
 
 class MentorshipRefused(Exception):

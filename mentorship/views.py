@@ -4,16 +4,17 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
-from django.shortcuts import get_object_or_404, render
+from django.shortcuts import render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
+from cohorts.permissions import can_mentor, is_admin, is_mentor
+from core import selectors as core_selectors
 from core.models import User
 from labs import selectors as labs_selectors
-from labs.models import Lab, Run
+from labs.models import Run
 from mentorship import selectors, services
 from mentorship.forms import NoteForm, ReviewForm, SessionForm
-from mentorship.permissions import can_mentor, is_admin, is_mentor
 from mentorship.selectors import REVIEWABLE_STATES
 
 
@@ -48,7 +49,7 @@ def queue(request: HttpRequest) -> HttpResponse:
     context = {
         "page": page,
         "runs": page.object_list,
-        "labs": Lab.objects.order_by("slug"),
+        "labs": labs_selectors.labs_all(),
         "states": [(s.value, s.label) for s in REVIEWABLE_STATES],
         "chosen_lab": lab or "",
         "chosen_state": state or "",
@@ -98,7 +99,9 @@ def review(request: HttpRequest, run_id: int) -> HttpResponse:
 
 @login_required
 def mentee(request: HttpRequest, username: str) -> HttpResponse:
-    learner = get_object_or_404(User, username=username)
+    learner = core_selectors.user_by_username(username)
+    if learner is None:
+        raise Http404
     if not can_mentor(request.user, learner.pk):
         raise Http404
     session_form = SessionForm(request.POST if "session" in request.POST else None, prefix="session")

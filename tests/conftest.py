@@ -14,8 +14,8 @@ from django.core.cache import cache
 from django.db import connection
 from rest_framework.test import APIClient
 
-from core import embedded_broker, worker_processes
-from core.celery import app as celery_app
+from config import embedded_broker, worker_processes
+from config.celery_app import app as celery_app
 from core.models import Role, User
 from tests.factories import UserFactory
 from workers import control
@@ -87,7 +87,7 @@ def start_worker(*, queues: str, log_dir: Path) -> subprocess.Popen:
     """A real worker process on the test database and broker."""
     env = {
         **os.environ,
-        "DJANGO_SETTINGS_MODULE": "core.settings_test",
+        "DJANGO_SETTINGS_MODULE": "config.settings.test",
         "DATABASE_URL": test_database_url(),
         "CELERY_BROKER_URL": settings.CELERY_BROKER_URL,
         "CELERY_RESULT_BACKEND": settings.CELERY_RESULT_BACKEND,

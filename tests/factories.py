@@ -83,7 +83,7 @@ def course_with_lessons(*, modules: int = 2, lessons_per_module: int = 2, **cour
 
 class CohortFactory(factory.django.DjangoModelFactory):
     class Meta:
-        model = "core.Cohort"
+        model = "cohorts.Cohort"
 
     slug = factory.Sequence(lambda n: f"cohort-{n}")
     name = factory.Sequence(lambda n: f"Cohort {n}")

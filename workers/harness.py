@@ -130,8 +130,9 @@ def _as_number(value: Any, what: str) -> float:
     return number
 
 
-class Run:
-    """``run`` in ``train(data, run)``: device, params, seed, ``log`` and ``time_left``."""
+class Training:
+    """``run`` in ``train(data, run)``: what the learner's training code gets to know and to report
+    (device, params, seed, ``log`` and ``time_left``). Not the site's ``labs.models.Run``."""
 
     def __init__(self, *, device: str, params: dict[str, Any], seed: int, deadline: float, channel: EventChannel):
         self.device = device
@@ -188,7 +189,7 @@ class Run:
                 self._held_back = None
 
     def __repr__(self) -> str:
-        return f"Run(device={self.device!r}, params={self.params!r}, seed={self.seed})"
+        return f"Training(device={self.device!r}, params={self.params!r}, seed={self.seed})"
 
 
 class LabData:
@@ -391,7 +392,7 @@ def run_job(job_dir: Path, go: dict[str, Any], channel: EventChannel) -> int:
             torch.cuda.set_per_process_memory_fraction(float(os.environ["LAB_GPU_MEMORY_FRACTION"]))
         seed_everything(int(job["seed"]))
         data, x_test = load_data(job_dir / DATASET_FILE)
-        run = Run(
+        run = Training(
             device=job["device"], params=job["params"], seed=int(job["seed"]), deadline=go["deadline"], channel=channel
         )
         channel.emit({"kind": "phase", "phase": PHASE_USER_CODE})

@@ -1,9 +1,9 @@
 """What the site sends to a lab worker: one run to execute (``JobSpec``), as plain JSON.
 
-The site builds a ``JobSpec``, sends ``spec.to_dict()`` through the broker, and the worker
-rebuilds it with ``JobSpec.from_dict()``. Every constructor validates every field, so a
-malformed message fails with a ``JobSpecError`` naming the field before anything is
-downloaded or started.
+The site builds a ``JobSpec``, sends ``spec.to_dict()`` through the broker (task ``RUN_TASK``),
+and the worker rebuilds it with ``JobSpec.from_dict()``; what the worker sends back is in
+``workers.events``. Every constructor validates every field, so a malformed message fails
+with a ``JobSpecError`` naming the field before anything is downloaded or started.
 
 Unknown keys are ignored (not rejected): a site deployed before its workers can then add a
 field without making every older worker refuse every run.
@@ -17,6 +17,10 @@ from dataclasses import asdict, dataclass
 from pathlib import PurePosixPath
 from typing import Any
 from urllib.parse import urlsplit
+
+# The lab worker's task that runs one job (``workers.tasks.run_lab_job``): the site sends
+# ``spec.to_dict()`` to it by this name, on the queue of the lab's device class (cpu or gpu).
+RUN_TASK = "workers.tasks.run_lab_job"
 
 DEVICES = ("cpu", "cuda")
 # The token ends up in a folder name on the worker: letters, digits, '-' and '_' only.

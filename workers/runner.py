@@ -1,4 +1,4 @@
-"""Run one lab job in a sandbox and report what happened: ``execute_job(spec, ...) -> JobResult``.
+"""Run one lab job in a sandbox and report what happened: ``execute_job(spec, ...) -> AttemptResult``.
 
 The supervisor (this module, in the worker process) owns every decision about the outcome:
 
@@ -29,7 +29,7 @@ import socket
 import stat
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -38,14 +38,14 @@ import numpy as np
 
 from workers import harness, jobdirs, warm
 from workers.cgroups import CgroupError
-from workers.datasets import DatasetError, count_test_rows, fetch_dataset, link_into
+from workers.dataset_cache import DatasetError, count_test_rows, fetch_dataset, link_into
+from workers.events import AttemptResult
 from workers.jobspec import JobSpec
 from workers.progress import EventReader, OutputCapture, ProgressBatcher
 from workers.sandbox import Sandbox, SandboxBackend, SandboxExit, SandboxUnavailable, jobs_dir, select_backend
 
 logger = logging.getLogger(__name__)
 
-STATES = ("succeeded", "failed", "timed_out", "cancelled")
 CANCEL_POLL_S = 0.25
 DISK_POLL_S = 1.0
 DRAIN_S = 2.0  # after the sandbox exits, how long to wait for the last bytes of its pipes
@@ -53,43 +53,6 @@ MAX_JOB_FILES = 100_000
 REASON_CANCELLED = "cancelled: by user"
 # What a learner-writable failure report may claim; anything else becomes a plain error.
 LEARNER_REASON_PREFIXES = ("error: ", "limit: ")
-
-
-@dataclass
-class JobResult:
-    """What a run came to, as the site stores it (``to_dict()`` is plain JSON).
-
-    ``state``: succeeded | failed | timed_out | cancelled ("succeeded": predictions were made
-    and are ready to be scored by the site). ``reason``: None, or ``limit: <what>``,
-    ``error: <what>``, ``cancelled: by user``, ``platform: <what>`` (the platform's fault: not
-    counted against the learner). ``predictions``: one float per test row, only when
-    succeeded. ``log_tail``: the learner's stdout+stderr, head and tail within
-    ``limits.output_bytes``, plus a ``[lab runner]`` line when the platform stopped the run.
-    ``sandbox``: the backend; ``"dev-fallback (no isolation)"`` deserves a warning on the site.
-    ``warm_start``: the run got a pre-started sandbox. ``metrics_dropped``: metric events over
-    the cap (the harness thins them before that, so this is normally 0).
-    """
-
-    state: str
-    reason: str | None
-    predictions: list[float] | None
-    log_tail: str
-    torch_version: str
-    device: str
-    sandbox: str
-    worker_host: str
-    started_at: str
-    finished_at: str
-    duration_s: float
-    warm_start: bool = False
-    metrics_dropped: int = 0
-
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> JobResult:
-        return cls(**{key: data[key] for key in cls.__dataclass_fields__ if key in data})
 
 
 def startup_timeout() -> float:
@@ -464,7 +427,7 @@ def execute_job(
     on_progress: Callable[[list[dict]], None],
     should_cancel: Callable[[], bool],
     cache_dir: Path | None = None,
-) -> JobResult:
+) -> AttemptResult:
     """Run ``spec`` in a sandbox; never raises for anything the learner's code does.
 
     Raises ``SandboxUnavailable`` when ``LAB_SANDBOX=bwrap`` is forced but cannot work.
@@ -479,8 +442,8 @@ def execute_job(
         "started_at": started_at,
     }
 
-    def finish(state: str, reason: str | None, **extra: Any) -> JobResult:
-        return JobResult(
+    def finish(state: str, reason: str | None, **extra: Any) -> AttemptResult:
+        return AttemptResult(
             state=state,
             reason=reason,
             predictions=extra.pop("predictions", None),

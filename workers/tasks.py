@@ -1,8 +1,9 @@
 """Celery tasks of the ``gpu`` and ``cpu`` queues: run one lab job in the sandbox.
 
-No Django model and no database here: a lab worker talks only to the broker. It reports
-what happens as events (``labs.tasks.run_event`` on the ``default`` queue), and the
-site, which holds the hidden labels, turns the predictions into a score.
+Registered on the lab workers' own app (``workers.celery_app``): no Django model and no
+database here, a lab worker talks only to the broker. It reports what happens as events
+(``workers.events``: ``labs.tasks.run_event`` on the site's ``default`` queue), and the site,
+which holds the hidden labels, turns the predictions into a score.
 """
 
 from __future__ import annotations
@@ -13,26 +14,25 @@ import logging
 import os
 import socket
 import time
+from datetime import UTC, datetime
 from typing import Any
 
 import redis
 from billiard.process import current_process
-from celery import Celery, Task, shared_task
+from celery import Celery, Task
 from celery.signals import celeryd_init, worker_process_init, worker_process_shutdown
 from kombu.exceptions import OperationalError
 
 from workers import control
-from workers.jobspec import JobSpec, JobSpecError
-from workers.runner import JobResult, execute_job
+from workers.celery_app import LAB_QUEUES, WALL_MARGIN_SECONDS, app, lab_max_wall_seconds
+from workers.events import EVENT_QUEUE, EVENT_TASK, AttemptResult, Claimed, Event, Finished, Lost, ProgressBatch
+from workers.jobspec import RUN_TASK, JobSpec, JobSpecError
+from workers.runner import execute_job
 from workers.sandbox import gpu_of_slot, lab_slots
 from workers.warm import prestart_default_pool, shutdown_default_pool
 
-EVENT_TASK = "labs.tasks.run_event"
 # The runner enforces each lab's own wall limit; Celery's limit is only a backstop.
-HARD_LIMIT_SECONDS = int(os.environ.get("LAB_MAX_WALL_SECONDS", "3600")) + 600
-
-
-LAB_QUEUES = {"cpu", "gpu"}
+HARD_LIMIT_SECONDS = lab_max_wall_seconds(os.environ) + WALL_MARGIN_SECONDS
 
 logger = logging.getLogger(__name__)
 
@@ -46,18 +46,32 @@ RESULT_PATIENCE_SECONDS = 120
 PROGRESS_PUBLISH_RETRY_POLICY = {"max_retries": 2, "interval_start": 0, "interval_step": 0.5, "interval_max": 0.5}
 
 
-def _send_event(app: Celery, args: list[Any], *, patience: float) -> None:
+def _send_event(celery: Celery, run_id: int, token: str, event: Event, *, patience: float) -> None:
     """Send one event to the site, trying again for ``patience`` seconds while the broker is away."""
     deadline = time.monotonic() + patience
     while True:
         try:
-            app.send_task(EVENT_TASK, args=args, queue="default")
+            celery.send_task(EVENT_TASK, args=[run_id, token, event.to_dict()], queue=EVENT_QUEUE)
             return
         except (OperationalError, redis.ConnectionError) as exc:
             if time.monotonic() >= deadline:
                 raise
-            logger.warning("could not send the %s event of run %s (%s); trying again", args[2]["kind"], args[0], exc)
+            logger.warning("could not send the %s event of run %s (%s); trying again", event.kind, run_id, exc)
             time.sleep(1)
+
+
+def _report(celery: Celery, run_id: int, token: str, event: Event) -> None:
+    """Send ``event`` of the attempt ``(run_id, token)`` to the site: progress at once or never,
+    everything else waiting out a broker outage (``RESULT_PATIENCE_SECONDS``)."""
+    if isinstance(event, ProgressBatch):
+        celery.send_task(
+            EVENT_TASK,
+            args=[run_id, token, event.to_dict()],
+            queue=EVENT_QUEUE,
+            retry_policy=PROGRESS_PUBLISH_RETRY_POLICY,
+        )
+    else:
+        _send_event(celery, run_id, token, event, patience=RESULT_PATIENCE_SECONDS)
 
 
 @celeryd_init.connect
@@ -65,8 +79,9 @@ def _remember_queues(sender: str, instance: object, conf: object, options: dict,
     # Runs in the worker's main process before its pool forks: the pool processes inherit this.
     queues = options.get("queues") or []
     names = set(queues.split(",") if isinstance(queues, str) else queues)
-    os.environ["LAB_WORKER"] = "1" if names & LAB_QUEUES else "0"
-    if names & LAB_QUEUES:  # a pool sized to the node: one slot per core, or per share of a GPU
+    lab = bool(names & set(LAB_QUEUES))
+    os.environ["LAB_WORKER"] = "1" if lab else "0"
+    if lab:  # a pool sized to the node: one slot per core, or per share of a GPU
         slots = options.get("concurrency") or lab_slots()
         conf.worker_concurrency = slots
         os.environ["LAB_WORKER_SLOTS"] = str(slots)
@@ -93,23 +108,25 @@ def _has_cuda() -> bool:
     return os.path.exists("/dev/nvidia0") or bool(os.environ.get("LAB_FORCE_CUDA"))
 
 
-def _empty_result(spec: JobSpec) -> dict[str, Any]:
-    now = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
-    return {
-        "predictions": None,
-        "log_tail": "",
-        "torch_version": "",
-        "device": spec.device,
-        "sandbox": "",
-        "worker_host": socket.gethostname(),
-        "started_at": now,
-        "finished_at": now,
-        "duration_s": 0.0,
-    }
+def _utc_now() -> str:
+    return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
-@shared_task(
-    name="workers.tasks.run_lab_job",
+def _failed_here(reason: str, device: str) -> AttemptResult:
+    """The result of an attempt this worker could not run at all: the platform's failure."""
+    now = _utc_now()
+    return AttemptResult(
+        state="failed",
+        reason=reason,
+        device=device,
+        worker_host=socket.gethostname(),
+        started_at=now,
+        finished_at=now,
+    )
+
+
+@app.task(
+    name=RUN_TASK,
     bind=True,
     acks_late=True,
     reject_on_worker_lost=True,
@@ -117,20 +134,12 @@ def _empty_result(spec: JobSpec) -> dict[str, Any]:
     soft_time_limit=HARD_LIMIT_SECONDS - 60,
 )
 def run_lab_job(self: Task, spec_data: dict[str, Any]) -> str:
-    def report(run_id: int, token: str, event: dict[str, Any]) -> None:
-        if event["kind"] == "progress":
-            self.app.send_task(
-                EVENT_TASK, args=[run_id, token, event], queue="default", retry_policy=PROGRESS_PUBLISH_RETRY_POLICY
-            )
-        else:
-            _send_event(self.app, [run_id, token, event], patience=RESULT_PATIENCE_SECONDS)
-
     try:
         spec = JobSpec.from_dict(spec_data)
     except JobSpecError as exc:
         if isinstance(spec_data, dict) and "run_id" in spec_data and "token" in spec_data:
-            failed = {"state": "failed", "reason": f"platform: invalid job message: {exc}"}
-            report(spec_data["run_id"], spec_data["token"], {"kind": "finished", "result": failed})
+            failed = _failed_here(f"platform: invalid job message: {exc}", device="")
+            _report(self.app, spec_data["run_id"], spec_data["token"], Finished(failed))
         return "invalid"
 
     client = control.redis_client(self.app.conf.broker_url)
@@ -142,7 +151,7 @@ def run_lab_job(self: Task, spec_data: dict[str, Any]) -> str:
         if status in (control.Attempt.ALIVE, control.Attempt.FINISHED):
             return "duplicate"
         previous = control.claimed_by(client, run_id=spec.run_id, token=spec.token)
-        report(spec.run_id, spec.token, {"kind": "lost", "previous_worker": previous})
+        _report(self.app, spec.run_id, spec.token, Lost(previous_worker=previous))
         return "lost"
     if spec.device == "cuda" and not _has_cuda():
         spec = dataclasses.replace(spec, device="cpu")
@@ -152,21 +161,21 @@ def run_lab_job(self: Task, spec_data: dict[str, Any]) -> str:
 
     batches = itertools.count(1)
     with control.KeepAlive(client, run_id=spec.run_id, token=spec.token, worker=worker) as heartbeat:
-        report(spec.run_id, spec.token, {"kind": "claimed", "worker": worker, "device": spec.device})
+        _report(self.app, spec.run_id, spec.token, Claimed(worker=worker, device=spec.device))
         try:
             result = execute_job(
                 spec,
                 # Numbered, so that the site applies a batch delivered twice only once.
-                on_progress=lambda events: report(
-                    spec.run_id, spec.token, {"kind": "progress", "seq": next(batches), "events": events}
+                on_progress=lambda events: _report(
+                    self.app, spec.run_id, spec.token, ProgressBatch(seq=next(batches), events=events)
                 ),
                 should_cancel=cancelled,
             )
         except Exception as exc:  # e.g. a forced sandbox missing here: the run still ends, once
             logger.exception("run %s could not be run on this worker", spec.run_id)
-            failed = {"state": "failed", "reason": f"platform: the lab worker failed: {type(exc).__name__}: {exc}"}
-            result = JobResult.from_dict({**failed, **_empty_result(spec)})
+            reason = f"platform: the lab worker failed: {type(exc).__name__}: {exc}"
+            result = _failed_here(reason, device=spec.device)
         # Marked before it is sent: from now on the site waits for this result, never retries the run.
         heartbeat.finished()
-        report(spec.run_id, spec.token, {"kind": "finished", "result": result.to_dict()})
-    return result.state
+        _report(self.app, spec.run_id, spec.token, Finished(result))
+    return result.state or "failed"

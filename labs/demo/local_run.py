@@ -21,7 +21,7 @@ import types
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -29,22 +29,11 @@ import numpy as np
 import torch
 
 from labs.demo import DEMO_LAB_SLUGS, load_lab_definition, param_defaults
-from labs.demo.datasets import DemoDataset, build_dataset
-from labs.metrics import passes, score
+from labs.demo.builders import DemoDataset, build_dataset
+from labs.scoring import passes, score
+from workers.harness import LabData  # the very ``data`` object the sandbox gives learner code
 
 DEFAULT_SEED = 0
-
-
-@dataclass
-class LabData:
-    """The ``data`` argument of ``train``: everything but the test split."""
-
-    x_train: torch.Tensor
-    y_train: torch.Tensor
-    x_val: torch.Tensor | None
-    y_val: torch.Tensor | None
-    num_classes: int | None
-    meta: dict[str, Any] = field(default_factory=dict)
 
 
 class LocalRun:

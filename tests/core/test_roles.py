@@ -41,7 +41,7 @@ def test_home_page_is_the_one_of_the_users_role(client: Client, role: str, headi
     client.force_login(user)
     response = client.get("/")
     assert response.status_code == 200
-    assert f"core/home_{role}.html" in [t.name for t in response.templates]
+    assert f"home/home_{role}.html" in [t.name for t in response.templates]
     assert heading in response.content.decode()
 
 
@@ -58,7 +58,7 @@ def test_admin_home_shows_real_counts(client: Client) -> None:
 @pytest.mark.django_db
 def test_anonymous_visitor_sees_the_landing_page(client: Client) -> None:
     response = client.get("/")
-    assert "core/landing.html" in [t.name for t in response.templates]
+    assert "home/landing.html" in [t.name for t in response.templates]
 
 
 @pytest.mark.django_db

@@ -10,7 +10,7 @@ from django.core.management import call_command
 from rest_framework.test import APIClient
 
 from core.models import User
-from courses.models import Course, Lesson, Level, PathCourse, Tag
+from courses.models import Course, CourseLevel, Lesson, PathCourse, Tag
 from labs.models import Lab
 from tests.factories import CourseFactory, LessonFactory, ModuleFactory, PathFactory, course_with_lessons
 
@@ -139,11 +139,13 @@ def test_unpublished_paths_are_hidden_except_from_admins(anon: APIClient, admin_
 def catalog() -> None:
     vision = Tag.objects.create(slug="vision", name_en="Computer vision", name_zh="计算机视觉")
     nlp = Tag.objects.create(slug="nlp", name_en="Language", name_zh="自然语言")
-    cnn = CourseFactory(slug="cnn", title_en="Convolutional networks", title_zh="卷积网络", level=Level.INTERMEDIATE)
+    cnn = CourseFactory(
+        slug="cnn", title_en="Convolutional networks", title_zh="卷积网络", level=CourseLevel.INTERMEDIATE
+    )
     cnn.tags.add(vision)
-    rnn = CourseFactory(slug="rnn", title_en="Sequence models", title_zh="序列模型", level=Level.ADVANCED)
+    rnn = CourseFactory(slug="rnn", title_en="Sequence models", title_zh="序列模型", level=CourseLevel.ADVANCED)
     rnn.tags.add(nlp)
-    CourseFactory(slug="basics", title_en="Python basics", title_zh="Python 基础", level=Level.BEGINNER)
+    CourseFactory(slug="basics", title_en="Python basics", title_zh="Python 基础", level=CourseLevel.BEGINNER)
 
 
 @pytest.mark.django_db

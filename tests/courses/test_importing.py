@@ -12,15 +12,7 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from core.models import User
-from courses.course_files import (
-    Bilingual,
-    CourseData,
-    CourseFormatError,
-    LessonData,
-    ModuleData,
-    PathData,
-    TagData,
-)
+from courses.course_files import Bilingual, CourseData, CourseFormatError, LessonData, ModuleData, PathData, TagData
 from courses.course_writer import course_write, path_write
 from courses.importing import course_data, curriculum_import, path_data
 from courses.models import Course, Enrollment, LearningPath, Lesson, LessonCompletion, Module, PathCourse, Tag

@@ -12,7 +12,8 @@ import pytest
 from django.utils import timezone
 from playwright.sync_api import Page, expect
 
-from core.models import Cohort, LabDeadline, Role, User
+from cohorts.models import Cohort, LabDeadline
+from core.models import Role, User
 from labs.models import Lab
 from tests.e2e.conftest import login
 from tests.factories import PASSWORD, UserFactory

@@ -6,7 +6,8 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import Page, expect
 
-from core.models import Cohort, User
+from cohorts.models import Cohort
+from core.models import User
 from labs.models import Lab
 from mentorship.models import Rubric
 from tests.e2e.conftest import login

@@ -18,9 +18,9 @@ from sklearn.datasets import load_digits
 from sklearn.metrics import f1_score, r2_score
 
 from labs.demo import DEMO_LAB_SLUGS, LABS_DIR, load_lab_definition, validate_definition
-from labs.demo.datasets import DemoDataset, build_dataset
+from labs.demo.builders import DemoDataset, build_dataset
 from labs.demo.local_run import main, make_data, resolve_params, run_solution
-from labs.metrics import METRICS, WORST, passes, score
+from labs.scoring import METRICS, WORST, passes, score
 
 SPLITS = ("train", "val", "test")
 

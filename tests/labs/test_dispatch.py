@@ -11,8 +11,10 @@ import json
 import pytest
 from django.conf import settings as django_settings
 
-from core.models import Cohort, CohortMember, User
-from labs import services, sweeper
+from cohorts.models import Cohort, CohortMember
+from core.broker import redis_client
+from core.models import User
+from labs import run_events, services, sweeper
 from labs.dispatch import runs_dispatch
 from labs.models import DeviceClass, Lab, Run, RunState
 from tests.factories import UserFactory
@@ -45,7 +47,7 @@ def in_broker(client: object, queue: str = "cpu") -> list[int]:
 def end(run: Run) -> None:
     run.refresh_from_db()
     event = {"kind": "finished", "result": {"state": "failed", "reason": "error: ValueError: x"}}
-    services.run_event_apply(run_id=run.pk, token=run.token, event=event)
+    run_events.run_event_apply(run_id=run.pk, token=run.token, event=event)
 
 
 def test_a_burst_waits_on_the_site_while_another_learners_run_goes_straight_to_the_broker(
@@ -134,7 +136,7 @@ def test_a_submission_never_waits_for_another_dispatcher(lab: Lab, learner: User
     from labs.dispatch import LOCK_KEY
     from labs.tasks import dispatch_runs
 
-    lock = services.redis_client().lock(LOCK_KEY, timeout=60)
+    lock = redis_client().lock(LOCK_KEY, timeout=60)
     assert lock.acquire()
     try:
         started = time.monotonic()

@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 
 from core.models import User
 from core.text import db_text
-from labs import services
+from labs import run_events, services
 from labs.models import Lab, Run, RunState
 from tests.labs.conftest import VALID_CODE
 
@@ -56,7 +56,7 @@ def batches(draw: st.DrawFn) -> list[dict[str, Any]]:
 
 
 def apply(run: Run, kind: str, **fields: Any) -> None:
-    services.run_event_apply(run_id=run.pk, token=run.token, event={"kind": kind, **fields})
+    run_events.run_event_apply(run_id=run.pk, token=run.token, event={"kind": kind, **fields})
 
 
 def assert_curve_storable(run: Run) -> None:
@@ -65,7 +65,7 @@ def assert_curve_storable(run: Run) -> None:
         assert point["t"] is None or finite(point["t"])
         assert point["metrics"]
         for name, value in point["metrics"].items():
-            assert storable(name) and name.isprintable() and 0 < len(name) <= services.MAX_METRIC_NAME_CHARS
+            assert storable(name) and name.isprintable() and 0 < len(name) <= run_events.MAX_METRIC_NAME_CHARS
             assert finite(value)
 
 
@@ -133,7 +133,7 @@ def test_any_text_from_a_run_is_stored_and_the_run_ends(
             apply(run, "progress", seq=seq, events=batch)
             printed += db_text("".join(e["text"] for e in batch if e["kind"] == "output"))
             run.refresh_from_db()
-            assert (run.state, run.log) == (RunState.RUNNING, printed[-services.MAX_LOG_CHARS :])
+            assert (run.state, run.log) == (RunState.RUNNING, printed[-run_events.MAX_LOG_CHARS :])
             assert_curve_storable(run)
         result = {
             "state": state,
@@ -152,7 +152,7 @@ def test_any_text_from_a_run_is_stored_and_the_run_ends(
             "cancelled": RunState.CANCELLED,
         }.get(state, RunState.FAILED)
         assert run.state == expected_state
-        assert run.log == (db_text(log_tail) if db_text(log_tail) else printed)[-services.MAX_LOG_CHARS :]
+        assert run.log == (db_text(log_tail) if db_text(log_tail) else printed)[-run_events.MAX_LOG_CHARS :]
         assert run.torch_version == db_text(torch_version)[:40]
         if expected_state == RunState.SUCCEEDED:  # scored on the site, whatever the numbers
             assert run.reason == "" and finite(run.score)
@@ -169,14 +169,14 @@ def test_a_finished_event_the_database_refuses_stores_a_minimal_result(
 ) -> None:
     run = services.submission_create(learner=learner, lab=lab, source="api", code=VALID_CODE)
     apply(run, "claimed", worker="lab@test", device="cpu")
-    real_move = services._move
+    real_move = run_events._move
 
     def move(*args: Any, **fields: Any) -> bool:
         if "tail" in fields.get("log", ""):  # as if the log tail held text this database cannot take
             raise ValueError("A string literal cannot contain NUL (0x00) characters.")
         return real_move(*args, **fields)
 
-    monkeypatch.setattr(services, "_move", move)
+    monkeypatch.setattr(run_events, "_move", move)
     apply(run, "finished", result={"state": "failed", "reason": "error: boom", "log_tail": "tail"})
     run.refresh_from_db()
     assert (run.state, run.reason, run.log) == (RunState.FAILED, "error: boom", "")
@@ -189,12 +189,12 @@ def test_a_result_that_cannot_be_stored_at_all_ends_the_run_once_as_a_platform_f
     run = services.submission_create(learner=learner, lab=lab, source="api", code=VALID_CODE)
     apply(run, "running")
     ended = []
-    monkeypatch.setattr(services, "predictions_to_json", lambda values: 1 / 0)
-    monkeypatch.setattr(services, "run_ended", lambda *, run_id: ended.append(run_id))
+    monkeypatch.setattr(run_events, "predictions_to_json", lambda values: 1 / 0)
+    monkeypatch.setattr(run_events, "run_ended", lambda *, run_id: ended.append(run_id))
     apply(run, "finished", result={"state": "succeeded", "predictions": PERFECT})
     apply(run, "finished", result={"state": "succeeded", "predictions": PERFECT})  # delivered again
     run.refresh_from_db()
-    assert (run.state, run.reason) == (RunState.FAILED, services.UNSTORABLE_RESULT_REASON)
+    assert (run.state, run.reason) == (RunState.FAILED, run_events.UNSTORABLE_RESULT_REASON)
     assert run.finished_at is not None and ended == [run.pk]
 
 
@@ -208,7 +208,7 @@ def test_a_progress_batch_the_database_refuses_still_shows_the_run_running(
     def refuse(*args: Any) -> None:
         raise ValueError("A string literal cannot contain NUL (0x00) characters.")
 
-    monkeypatch.setattr(services, "_progress_apply", refuse)
+    monkeypatch.setattr(run_events, "_progress_apply", refuse)
     apply(run, "progress", seq=0, events=[{"kind": "output", "text": "epoch 1\n"}])
     run.refresh_from_db()
     assert (run.state, run.log) == (RunState.RUNNING, "")

@@ -2,7 +2,7 @@ import pytest
 from django.test import Client
 
 from core.models import User
-from labs import services
+from labs import run_events, services
 from labs.models import Lab, Run
 from tests.labs.conftest import VALID_CODE
 
@@ -59,7 +59,7 @@ def test_run_pages_are_private(client: Client, learner: User, other_learner: Use
 def test_progress_json_sends_only_new_curve_points(client: Client, learner: User, lab: Lab) -> None:
     run = services.submission_create(learner=learner, lab=lab, source="web", code=VALID_CODE)
     points = [{"kind": "metrics", "step": i, "metrics": {"loss": 1 / (i + 1)}} for i in range(3)]
-    services.run_event_apply(run_id=run.pk, token=run.token, event={"kind": "progress", "events": points})
+    run_events.run_event_apply(run_id=run.pk, token=run.token, event={"kind": "progress", "events": points})
     client.force_login(learner)
     body = client.get(f"/labs/runs/{run.pk}/progress.json?since=2").json()
     assert (body["state"], body["curve_length"], len(body["curve"])) == ("running", 3, 1)

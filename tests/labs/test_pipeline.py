@@ -110,7 +110,7 @@ def test_cli_waits_and_prints_one_json_object_last(
         capture_output=True,
         text=True,
         timeout=300,
-        env={**os.environ, "DJANGO_SETTINGS_MODULE": "core.settings_test", "DATABASE_URL": test_database_url()},
+        env={**os.environ, "DJANGO_SETTINGS_MODULE": "config.settings.test", "DATABASE_URL": test_database_url()},
     )
     assert result.returncode == 0, result.stderr
     summary = json.loads(result.stdout.strip().splitlines()[-1])

@@ -11,7 +11,7 @@ from django.conf import settings
 from django.utils import timezone
 
 from core.models import User
-from labs import services, sweeper
+from labs import run_events, services, sweeper
 from labs.models import Lab, Run, RunState
 from tests.labs.conftest import VALID_CODE
 from workers import control
@@ -24,7 +24,7 @@ def queued_run(lab: Lab, learner: User) -> Run:
 
 
 def event(run: Run, kind: str, **fields: object) -> None:
-    services.run_event_apply(run_id=run.pk, token=run.token, event={"kind": kind, **fields})
+    run_events.run_event_apply(run_id=run.pk, token=run.token, event={"kind": kind, **fields})
 
 
 def finished(run: Run, **result: object) -> None:
@@ -76,7 +76,7 @@ def test_replayed_and_stale_events_change_nothing(lab: Lab, learner: User) -> No
     event(run, "claimed", worker="lab@test")
     finished(run, predictions=PERFECT)
     finished(run, predictions=[9] * 10)  # the same message delivered again, different content
-    services.run_event_apply(run_id=run.pk, token="someone-else", event={"kind": "finished", "result": {}})
+    run_events.run_event_apply(run_id=run.pk, token="someone-else", event={"kind": "finished", "result": {}})
     run.refresh_from_db()
     assert (run.state, run.score) == (RunState.SUCCEEDED, 1.0)
 
@@ -170,7 +170,7 @@ def test_a_lost_worker_means_one_retry_then_a_platform_failure(lab: Lab, learner
     event(run, "lost")
     run.refresh_from_db()
     assert (run.state, run.attempt) == (RunState.QUEUED, 2) and run.token != first_token
-    services.run_event_apply(run_id=run.pk, token=first_token, event={"kind": "lost"})  # stale: ignored
+    run_events.run_event_apply(run_id=run.pk, token=first_token, event={"kind": "lost"})  # stale: ignored
     assert Run.objects.get(pk=run.pk).attempt == 2
     event(run, "lost")
     run.refresh_from_db()
@@ -219,5 +219,5 @@ def test_metric_names_are_kept_printable_and_bounded_with_a_few_series_per_run(l
     run.refresh_from_db()
     assert run.curve[0]["metrics"] == {"[31mred": 1.0, "gnp.exe": 2.0, "x" * 40: 3.0, "<b>loss</b>": 5.0}
     series = {name for point in run.curve for name in point["metrics"]}
-    assert len(series) == services.MAX_CURVE_SERIES  # the first names, in order; later ones are dropped
-    assert [point["step"] for point in run.curve] == list(range(services.MAX_CURVE_SERIES - 4 + 1))
+    assert len(series) == run_events.MAX_CURVE_SERIES  # the first names, in order; later ones are dropped
+    assert [point["step"] for point in run.curve] == list(range(run_events.MAX_CURVE_SERIES - 4 + 1))

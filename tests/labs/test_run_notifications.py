@@ -8,9 +8,10 @@ import pytest
 from django.core.mail import EmailMessage
 from django.utils import timezone
 
-from core.models import Notification, NotificationKind, User
-from labs import services, sweeper
+from core.models import NotificationKind, User
+from labs import run_events, services, sweeper
 from labs.models import Lab, Run
+from notifications.models import Notification
 from tests.labs.conftest import VALID_CODE
 
 PERFECT = [0, 1, 2, 0, 1, 2, 0, 1, 2, 0]
@@ -21,7 +22,7 @@ def queued_run(lab: Lab, learner: User) -> Run:
 
 
 def event(run: Run, kind: str, **fields: object) -> None:
-    services.run_event_apply(run_id=run.pk, token=run.token, event={"kind": kind, **fields})
+    run_events.run_event_apply(run_id=run.pk, token=run.token, event={"kind": kind, **fields})
 
 
 def finished(run: Run, **result: object) -> None:
@@ -42,7 +43,7 @@ def test_a_scored_run_notifies_its_learner_once_even_when_the_finished_event_is_
         finished(run, predictions=[0, 1, 2, 0, 1, 2, 0, 1, 0, 0])
     with django_capture_on_commit_callbacks(execute=True):
         finished(run, predictions=PERFECT)  # the same message delivered again
-        services.run_score(run_id=run.pk)  # and a late rescore
+        run_events.run_score(run_id=run.pk)  # and a late rescore
         sweeper.runs_sweep()
 
     [notification] = run_notifications(learner)

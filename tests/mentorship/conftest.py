@@ -8,7 +8,8 @@ import datetime as dt
 import pytest
 from django.utils import timezone
 
-from core.models import Cohort, CohortMember, Role, User
+from cohorts.models import Cohort, CohortMember
+from core.models import Role, User
 from labs import services as lab_services
 from labs.models import Lab, Run, RunState
 from mentorship.models import Criterion, Level, Rubric

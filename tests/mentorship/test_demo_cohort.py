@@ -8,7 +8,7 @@ import subprocess
 import pytest
 from django.core.management import call_command
 
-from core.models import Cohort
+from cohorts.models import Cohort
 from labs.demo_seed import DEMO_SUBMISSIONS
 from labs.models import Run, RunState
 from mentorship import selectors

@@ -7,10 +7,12 @@ import datetime as dt
 import pytest
 from django.test import Client
 
-from core.models import Cohort, Notification, User
+from cohorts.models import Cohort
+from core.models import User
 from labs.models import Lab, RunState
 from mentorship import selectors, services
 from mentorship.models import Review, Rubric, Verdict
+from notifications.models import Notification
 from tests.mentorship.conftest import finished_run, levels_for
 
 pytestmark = pytest.mark.django_db

@@ -14,7 +14,8 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from rest_framework.test import APIClient
 
-from core.models import Cohort, User
+from cohorts.models import Cohort
+from core.models import User
 from core.text import db_text
 from labs.models import Lab
 from mentorship import services

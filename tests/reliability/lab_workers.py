@@ -17,9 +17,10 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 
-from core import worker_processes
-from core.models import Notification, NotificationKind
+from config import worker_processes
+from core.models import NotificationKind
 from labs.models import Run, RunState
+from notifications.models import Notification
 from tests.conftest import test_database_url
 from workers import sandbox
 
@@ -52,7 +53,7 @@ def start_lab_worker(log_dir: Path, jobs_dir: Path) -> subprocess.Popen:
     """A lab worker (queues cpu and gpu) that answers pings; its warm sandbox is starting."""
     env = {
         **os.environ,
-        "DJANGO_SETTINGS_MODULE": "core.settings_test",
+        "DJANGO_SETTINGS_MODULE": "config.settings.test",
         "DATABASE_URL": test_database_url(),
         "CELERY_BROKER_URL": settings.CELERY_BROKER_URL,
         "CELERY_RESULT_BACKEND": settings.CELERY_RESULT_BACKEND,
@@ -134,7 +135,7 @@ def site_queue_drained(timeout: float = 60) -> None:
     The site worker takes one message at a time, in order (``-c 1``, prefetch 1): when a no-op
     event sent now has been handled, so has everything queued before it.
     """
-    from core.celery import app
+    from config.celery_app import app
 
     app.send_task("labs.tasks.run_event", args=[0, "barrier", {"kind": "barrier"}], queue="default").get(
         timeout=timeout

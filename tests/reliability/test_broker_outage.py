@@ -19,8 +19,9 @@ import pytest
 from django.http import HttpResponse
 from django.test import Client
 
-from core import worker_processes
-from core.models import Job, JobState, User
+from cohorts.models import Job, JobState
+from config import worker_processes
+from core.models import User
 from labs.demo_seed import demo_lab_seed
 from labs.models import Run, RunState
 from tests.conftest import REPO, start_worker

@@ -18,9 +18,9 @@ import pytest
 from django.conf import settings as django_settings
 from django.db import transaction
 
-from core.celery import app as celery_app
+from config.celery_app import app as celery_app
 from core.models import User
-from labs import jobs, services
+from labs import dispatch, services
 from labs.demo_seed import demo_lab_seed
 from labs.models import Lab, Run, RunState
 from labs.validation import runs_counted_today
@@ -33,6 +33,7 @@ from tests.reliability.lab_workers import (
     wait_for,
 )
 from workers import control
+from workers.jobspec import RUN_TASK
 
 pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
 
@@ -69,8 +70,8 @@ def submitted(lab: Lab, learner: User) -> Run:
 
 def deliver_again(run: Run, token: str, label: str) -> str:
     """The run's job message once more (the same body; a task id of its own, to read what it did)."""
-    spec = {**jobs.job_spec(run), "token": token}
-    result = celery_app.send_task(jobs.TASK_NAME, args=[spec], queue="cpu", task_id=f"run-{run.pk}-{token}-{label}")
+    spec = {**dispatch.job_spec(run), "token": token}
+    result = celery_app.send_task(RUN_TASK, args=[spec], queue="cpu", task_id=f"run-{run.pk}-{token}-{label}")
     return result.get(timeout=120)
 
 

@@ -23,12 +23,13 @@ from django.db import connections
 from django.test import override_settings
 from django.utils import timezone
 
-from core import embedded_broker, worker_processes
-from core.celery import app as celery_app
-from core.models import Notification, NotificationKind, Role, User
-from labs import services, sweeper
+from config import embedded_broker, worker_processes
+from config.celery_app import app as celery_app
+from core.models import NotificationKind, Role, User
+from labs import run_events, services, sweeper
 from labs.demo_seed import demo_lab_seed
 from labs.models import Lab, Run, RunState
+from notifications.models import Notification
 from tests.conftest import start_worker
 from tests.factories import UserFactory
 from tests.labs.test_pipeline import wait_until_final
@@ -242,7 +243,7 @@ def test_a_finished_event_retried_after_the_database_left_mid_way_still_scores_t
     Run.objects.filter(pk=run.pk).update(state=RunState.SCORING, predictions=predictions)
 
     result = {"state": "succeeded", "predictions": predictions, "device": "cpu"}
-    services.run_event_apply(run_id=run.pk, token=run.token, event={"kind": "finished", "result": result})
+    run_events.run_event_apply(run_id=run.pk, token=run.token, event={"kind": "finished", "result": result})
 
     run.refresh_from_db()
     assert run.state == RunState.SUCCEEDED and run.score is not None

@@ -17,7 +17,7 @@ from django.conf import settings as django_settings
 from django.utils import timezone
 
 from core.models import User
-from labs import services, sweeper
+from labs import run_events, services, sweeper
 from labs.models import Lab, Run, RunState
 from tests.labs import conftest as labs_conftest
 from tests.reliability.lab_workers import HEARTBEAT_SECONDS, finished_notifications
@@ -46,7 +46,7 @@ def submitted(lab: Lab, learner: User) -> Run:
 
 
 def event(run: Run, kind: str, **fields: object) -> None:
-    services.run_event_apply(run_id=run.pk, token=run.token, event={"kind": kind, **fields})
+    run_events.run_event_apply(run_id=run.pk, token=run.token, event={"kind": kind, **fields})
 
 
 def queued_job_ids(client: object) -> list[str]:

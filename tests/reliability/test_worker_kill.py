@@ -14,9 +14,9 @@ from pathlib import Path
 import pytest
 from django.conf import settings as django_settings
 
-from core.celery import app as celery_app
+from config.celery_app import app as celery_app
 from core.models import User
-from labs import jobs, services, sweeper
+from labs import dispatch, services, sweeper
 from labs.demo_seed import demo_lab_seed
 from labs.models import Run, RunState
 from labs.validation import runs_counted_today
@@ -33,6 +33,7 @@ from tests.reliability.lab_workers import (
     wait_for,
 )
 from workers import control
+from workers.jobspec import RUN_TASK
 
 pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
 
@@ -83,8 +84,8 @@ def test_killing_the_lab_worker_mid_runs_retries_or_fails_each_run_and_scores_ea
         # The killed attempts' messages come back (the broker redelivers an unacked message after its
         # visibility timeout): their claimant is dead, the worker says so, and the site ignores it.
         for run, token in ((last_chance, tokens[last_chance.pk]), (retried, tokens[retried.pk])):
-            spec = {**jobs.job_spec(run), "token": token}
-            delivery = celery_app.send_task(jobs.TASK_NAME, args=[spec], queue="cpu", task_id=f"run-{run.pk}-{token}")
+            spec = {**dispatch.job_spec(run), "token": token}
+            delivery = celery_app.send_task(RUN_TASK, args=[spec], queue="cpu", task_id=f"run-{run.pk}-{token}")
             assert delivery.get(timeout=60) == "lost"
         site_queue_drained()
     finally:

@@ -18,8 +18,9 @@ from django.db.models import Q
 from django.http import HttpResponse
 from django.urls import resolve
 
-from core.models import CohortMember, Job, Notification
+from cohorts.models import CohortMember, Job
 from labs.models import FINAL_STATES, Run
+from notifications.models import Notification
 from tests.mentorship.conftest import finished_run
 from tests.security import world as fixtures
 from tests.security.endpoints import ROWS, Row

@@ -18,8 +18,9 @@ from django.db import transaction
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from core.models import Cohort, CohortMember, Job, Role, User
-from core.roster import COLUMNS, REPORT_COLUMNS, Outcome, RosterError, roster_decode, roster_import_run, roster_parse
+from cohorts.models import Cohort, CohortMember, Job
+from cohorts.roster import COLUMNS, REPORT_COLUMNS, Outcome, RosterError, roster_decode, roster_import_run, roster_parse
+from core.models import Role, User
 from labs.validation import KINDS, PreparedCode, SubmissionRejected, kind_of, prepare_code
 from tests.factories import CohortFactory, UserFactory
 from workers.contract import ContractError, check_source, notebook_to_source

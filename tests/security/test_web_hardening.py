@@ -18,7 +18,8 @@ from django.http import HttpResponse
 from django.test import Client, override_settings
 from rest_framework.test import APIClient
 
-from core.models import Job, User
+from cohorts.models import Job
+from core.models import User
 from labs.models import Lab, Run, Submission
 from labs.throttling import SubmissionRateThrottle
 from tests.factories import PASSWORD, CohortFactory
@@ -52,7 +53,7 @@ def nothing_stored() -> bool:
 
 
 def test_the_request_cap_sits_just_above_the_largest_legitimate_upload() -> None:
-    from core.roster import MAX_BYTES as ROSTER_MAX
+    from cohorts.roster import MAX_BYTES as ROSTER_MAX
     from labs.validation import MAX_NOTEBOOK_BYTES, MAX_SOURCE_BYTES
 
     largest = max(MAX_NOTEBOOK_BYTES, MAX_SOURCE_BYTES, ROSTER_MAX)

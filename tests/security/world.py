@@ -23,12 +23,14 @@ from django.urls import reverse
 from django.utils import timezone
 from rest_framework.test import APIClient
 
-from core.models import Cohort, CohortMember, Job, JobState, LabDeadline, Notification, NotificationKind, Role, User
+from cohorts.models import Cohort, CohortMember, Job, JobState, LabDeadline
+from core.models import NotificationKind, Role, User
 from courses.models import Course, Enrollment, LearningPath, Lesson, PathCourse
 from labs import services as lab_services
 from labs.models import Lab, Run, RunState
 from mentorship import services as mentorship_services
 from mentorship.models import MentorNote, Review, SessionRecord
+from notifications.models import Notification
 from tests.factories import UserFactory, course_with_lessons
 from tests.labs.conftest import VALID_CODE, tiny_lab_create
 from tests.mentorship.conftest import finished_run

@@ -22,8 +22,9 @@ import numpy as np
 import pytest
 
 from workers import cgroups, sandbox, warm
+from workers.events import AttemptResult
 from workers.jobspec import DatasetRef, JobSpec, Limits
-from workers.runner import JobResult, execute_job
+from workers.runner import execute_job
 
 # A slot of its own, so that the stale-sandbox sweep never touches a real worker's sandboxes.
 TEST_SLOT = "13"
@@ -95,8 +96,8 @@ DEFAULT_LIMITS = Limits(wall_seconds=10, memory_mb=1024, processes=32, output_by
 
 
 @dataclass
-class Outcome:
-    result: JobResult
+class Execution:
+    result: AttemptResult
     batches: list[list[dict[str, Any]]] = field(default_factory=list)
     batch_times: list[float] = field(default_factory=list)
 
@@ -130,22 +131,24 @@ def make_spec(code: str, dataset: DatasetRef, **limits: int) -> JobSpec:
 
 
 @pytest.fixture
-def run_lab(dataset: DatasetRef) -> Callable[..., Outcome]:
+def run_lab(dataset: DatasetRef) -> Callable[..., Execution]:
     """Run learner code for real through ``execute_job`` and collect everything it reports."""
 
-    def run(code: str, *, should_cancel: Callable[[Outcome], bool] | None = None, **limits: int) -> Outcome:
-        outcome = Outcome(result=None)  # type: ignore[arg-type]
+    def run(code: str, *, should_cancel: Callable[[Execution], bool] | None = None, **limits: int) -> Execution:
+        execution = Execution(result=None)  # type: ignore[arg-type]
         started = time.monotonic()
 
         def on_progress(batch: list[dict[str, Any]]) -> None:
-            outcome.batches.append(batch)
-            outcome.batch_times.append(time.monotonic() - started)
+            execution.batches.append(batch)
+            execution.batch_times.append(time.monotonic() - started)
 
         def cancel() -> bool:
-            return bool(should_cancel and should_cancel(outcome))
+            return bool(should_cancel and should_cancel(execution))
 
-        outcome.result = execute_job(make_spec(code, dataset, **limits), on_progress=on_progress, should_cancel=cancel)
-        return outcome
+        execution.result = execute_job(
+            make_spec(code, dataset, **limits), on_progress=on_progress, should_cancel=cancel
+        )
+        return execution
 
     return run
 

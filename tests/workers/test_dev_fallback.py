@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.workers.conftest import TEST_ROWS, Outcome
+from tests.workers.conftest import TEST_ROWS, Execution
 from workers import warm
 from workers.sandbox import DEV_NAME, SandboxUnavailable, select_backend
 
@@ -47,7 +47,7 @@ def predict(model, x):
 
 
 def test_dev_fallback_runs_a_job_on_a_warm_process(
-    run_lab: Callable[..., Outcome], lab_dirs: dict[str, Path], monkeypatch: pytest.MonkeyPatch
+    run_lab: Callable[..., Execution], lab_dirs: dict[str, Path], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("LAB_SANDBOX", "dev")
     backend = select_backend()

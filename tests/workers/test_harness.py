@@ -99,7 +99,7 @@ def test_run_log_validates_and_time_left(capsys: pytest.CaptureFixture[str]) -> 
     sent: list[dict] = []
     channel = harness.EventChannel(None)
     channel.emit = sent.append  # type: ignore[method-assign]
-    run = harness.Run(device="cpu", params={}, seed=1, deadline=time.monotonic() + 5, channel=channel)
+    run = harness.Training(device="cpu", params={}, seed=1, deadline=time.monotonic() + 5, channel=channel)
     run.log(1, loss=torch.tensor(0.25), acc=np.float32(0.5), bad=float("inf"))
     assert sent[0]["metrics"] == {"loss": 0.25, "acc": 0.5} and sent[0]["step"] == 1.0
     assert "dropped non-finite metric 'bad'" in capsys.readouterr().err

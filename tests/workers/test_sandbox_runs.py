@@ -20,7 +20,7 @@ import pytest
 import workers
 from tests.workers.conftest import (
     TEST_ROWS,
-    Outcome,
+    Execution,
     leftover_processes,
     make_spec,
     needs_bwrap,
@@ -73,7 +73,7 @@ def true_test_labels(dataset_url: str) -> np.ndarray:
 
 
 def test_training_run_succeeds_with_predictions_metrics_and_output(
-    run_lab: Callable[..., Outcome], dataset, lab_dirs: dict[str, Path]
+    run_lab: Callable[..., Execution], dataset, lab_dirs: dict[str, Path]
 ) -> None:
     outcome = run_lab(GOOD_CODE)
     result = outcome.result
@@ -250,7 +250,7 @@ def test_learner_runs_unprivileged_with_a_clean_environment(isolation_report: di
     assert isolation_report["hostname"] == "sandbox"
 
 
-def test_infinite_loop_times_out(run_lab: Callable[..., Outcome]) -> None:
+def test_infinite_loop_times_out(run_lab: Callable[..., Execution]) -> None:
     code = "def train(data, run):\n    print('left', round(run.time_left()))\n    while True:\n        pass\n"
     code += "def predict(model, x):\n    return [0] * len(x)\n"
     result = run_lab(code, wall_seconds=3).result
@@ -260,7 +260,7 @@ def test_infinite_loop_times_out(run_lab: Callable[..., Outcome]) -> None:
     assert result.duration_s < 3 + 15  # the wall clock starts when the job does, not at torch import
 
 
-def test_memory_bomb_is_killed_by_the_cgroup(run_lab: Callable[..., Outcome]) -> None:
+def test_memory_bomb_is_killed_by_the_cgroup(run_lab: Callable[..., Execution]) -> None:
     code = "import numpy as np\nhog = []\ndef train(data, run):\n    while True:\n"
     code += "        hog.append(np.ones(25_000_000))\n"
     code += "def predict(model, x):\n    return [0] * len(x)\n"
@@ -269,7 +269,7 @@ def test_memory_bomb_is_killed_by_the_cgroup(run_lab: Callable[..., Outcome]) ->
     assert "512 MB memory limit" in result.log_tail
 
 
-def test_fork_bomb_is_contained_and_nothing_is_left_behind(run_lab: Callable[..., Outcome]) -> None:
+def test_fork_bomb_is_contained_and_nothing_is_left_behind(run_lab: Callable[..., Execution]) -> None:
     code = "import os\ndef train(data, run):\n    while True:\n        os.fork()\n"
     code += "def predict(model, x):\n    return [0] * len(x)\n"
     result = run_lab(code, processes=16).result
@@ -289,7 +289,7 @@ def assert_nothing_left_behind() -> None:
     assert own_run_cgroups() == members
 
 
-def test_exception_fails_with_traceback_and_reason(run_lab: Callable[..., Outcome]) -> None:
+def test_exception_fails_with_traceback_and_reason(run_lab: Callable[..., Execution]) -> None:
     code = "def helper(value):\n    raise ValueError(f'bad value {value}')\n\n"
     code += "def train(data, run):\n    helper(3)\n\ndef predict(model, x):\n    return [0] * len(x)\n"
     result = run_lab(code).result
@@ -299,7 +299,7 @@ def test_exception_fails_with_traceback_and_reason(run_lab: Callable[..., Outcom
     assert "harness.py" not in result.log_tail  # only the learner's frames
 
 
-def test_wrong_number_of_predictions_fails_clearly(run_lab: Callable[..., Outcome]) -> None:
+def test_wrong_number_of_predictions_fails_clearly(run_lab: Callable[..., Execution]) -> None:
     code = "def train(data, run):\n    return None\n\ndef predict(model, x):\n    return [0.0] * 100\n"
     result = run_lab(code).result
     assert (result.state, result.reason) == (
@@ -309,7 +309,7 @@ def test_wrong_number_of_predictions_fails_clearly(run_lab: Callable[..., Outcom
     assert result.predictions is None
 
 
-def test_cancel_stops_the_run(run_lab: Callable[..., Outcome]) -> None:
+def test_cancel_stops_the_run(run_lab: Callable[..., Execution]) -> None:
     code = "import time\ndef train(data, run):\n    for step in range(100000):\n"
     code += "        run.log(step, loss=1.0)\n        time.sleep(0.02)\n"
     code += "def predict(model, x):\n    return [0] * len(x)\n"
@@ -320,7 +320,7 @@ def test_cancel_stops_the_run(run_lab: Callable[..., Outcome]) -> None:
     assert "the run was cancelled" in outcome.result.log_tail
 
 
-def test_output_flood_is_cut_and_killed(run_lab: Callable[..., Outcome]) -> None:
+def test_output_flood_is_cut_and_killed(run_lab: Callable[..., Execution]) -> None:
     code = "import sys\ndef train(data, run):\n    while True:\n        sys.stdout.write('spam ' * 20000)\n"
     code += "def predict(model, x):\n    return [0] * len(x)\n"
     outcome = run_lab(code, output_bytes=4096)
@@ -330,7 +330,7 @@ def test_output_flood_is_cut_and_killed(run_lab: Callable[..., Outcome]) -> None
     assert len(outcome.output) < 4096 + 200
 
 
-def test_metric_flood_is_thinned_not_fatal(run_lab: Callable[..., Outcome]) -> None:
+def test_metric_flood_is_thinned_not_fatal(run_lab: Callable[..., Execution]) -> None:
     code = "def train(data, run):\n    for step in range(300_000):\n        run.log(step, loss=1.0 / (step + 1))\n"
     code += "def predict(model, x):\n    return [1] * len(x)\n"
     outcome = run_lab(code, wall_seconds=30)
@@ -340,7 +340,7 @@ def test_metric_flood_is_thinned_not_fatal(run_lab: Callable[..., Outcome]) -> N
     assert steps == sorted(steps) and steps[-1] == 299_999  # the last point is never lost
 
 
-def test_disk_limit(run_lab: Callable[..., Outcome]) -> None:
+def test_disk_limit(run_lab: Callable[..., Execution]) -> None:
     code = "def train(data, run):\n    with open('/job/big.bin', 'wb') as f:\n"
     code += "        for _ in range(64):\n            f.write(b'x' * 1024 * 1024)\n"
     code += "def predict(model, x):\n    return [0] * len(x)\n"
@@ -348,7 +348,7 @@ def test_disk_limit(run_lab: Callable[..., Outcome]) -> None:
     assert (result.state, result.reason) == ("failed", "limit: disk")
 
 
-def test_planted_symlink_is_not_followed_by_the_supervisor(run_lab: Callable[..., Outcome], tmp_path: Path) -> None:
+def test_planted_symlink_is_not_followed_by_the_supervisor(run_lab: Callable[..., Execution], tmp_path: Path) -> None:
     # A host file that would make a perfect "prediction" file; the sandbox cannot see it, but a
     # symlink is resolved by whoever opens it: the supervisor must refuse to follow one.
     target = tmp_path / "host_secret.npy"
@@ -365,7 +365,7 @@ QUICK_CODE += "def predict(model, x):\n    return model(x)\n"  # shape (n, 1) is
 
 
 def test_job_arriving_while_the_warm_sandbox_starts_gets_it_once_ready(
-    run_lab: Callable[..., Outcome], lab_dirs: dict[str, Path], monkeypatch: pytest.MonkeyPatch
+    run_lab: Callable[..., Execution], lab_dirs: dict[str, Path], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The race behind "sandbox launcher: FileNotFoundError ... (status 125)": a job took a member
     whose launcher had not yet bind-mounted its folder, and renamed that folder under it."""
@@ -399,7 +399,7 @@ class _HandsOut:
 
 @pytest.mark.parametrize("dies", ["during start-up", "after ready"])
 def test_warm_sandbox_that_dies_before_its_job_is_replaced_by_a_fresh_one(
-    dies: str, run_lab: Callable[..., Outcome], lab_dirs: dict[str, Path], monkeypatch: pytest.MonkeyPatch
+    dies: str, run_lab: Callable[..., Execution], lab_dirs: dict[str, Path], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A platform hiccup never becomes the learner's failure: the job runs in a fresh sandbox."""
     backend = select_backend()
@@ -424,7 +424,7 @@ def test_warm_sandbox_that_dies_before_its_job_is_replaced_by_a_fresh_one(
     assert_nothing_left_behind()
 
 
-def test_fresh_sandbox_without_pool(run_lab: Callable[..., Outcome], monkeypatch: pytest.MonkeyPatch) -> None:
+def test_fresh_sandbox_without_pool(run_lab: Callable[..., Execution], monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("LAB_WARM_POOL", "0")
     code = "import torch\ndef train(data, run):\n    return torch.nn.Linear(4, 1)\n\n"
     code += "def predict(model, x):\n    return model(x)\n"  # shape (n, 1) is accepted

@@ -23,9 +23,9 @@ import numpy as np
 import pytest
 from django.conf import settings
 
-from core import embedded_broker
+from config import embedded_broker
 from labs.datasets import dataset_publish
-from labs.demo.datasets import BUILDERS, build_dataset
+from labs.demo.builders import BUILDERS, build_dataset
 from labs.models import Lab
 from tests.conftest import REPO, test_database_url
 from workers import sandbox

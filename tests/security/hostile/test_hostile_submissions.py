@@ -28,9 +28,9 @@ from django.test import Client
 from django.urls import reverse
 
 from core.models import User
-from labs import services
-from labs.metrics import score
+from labs import run_events, services
 from labs.models import DeviceClass, Lab, Run, RunState
+from labs.scoring import score
 from labs.validation import runs_counted_today
 from tests.labs.test_pipeline import wait_until_final
 from tests.security.hostile.conftest import N_TEST, HostSide, left_behind, sandbox_uids
@@ -124,7 +124,7 @@ def _curve_names(run: Run) -> set[str]:
 
 
 def check_metric_flood(run: Run, **_: object) -> None:
-    assert 1000 < len(run.curve) <= services.MAX_CURVE_POINTS
+    assert 1000 < len(run.curve) <= run_events.MAX_CURVE_POINTS
     assert _curve_names(run) <= {"loss", "forged"}
 
 
@@ -146,7 +146,7 @@ def check_forged_metrics(run: Run, host: HostSide, client: Client, **_: object) 
 
 def check_metric_names_flood(run: Run, **_: object) -> None:
     assert run.curve
-    assert len(_curve_names(run)) <= services.MAX_CURVE_SERIES
+    assert len(_curve_names(run)) <= run_events.MAX_CURVE_SERIES
 
 
 def check_forged_platform_failure(run: Run, **_: object) -> None:
@@ -160,7 +160,7 @@ def check_forged_events(run: Run, host: HostSide, **_: object) -> None:
 
 
 def check_output_flood(run: Run, **_: object) -> None:
-    assert len(run.log) <= services.MAX_LOG_CHARS
+    assert len(run.log) <= run_events.MAX_LOG_CHARS
     assert run.log.endswith("[lab runner] the program wrote far more output than the 262144 byte limit\n")
 
 

@@ -1,4 +1,4 @@
-# Attack: read the platform's code and configuration: the repository's core/settings.py,
+# Attack: read the platform's code and configuration: the repository's config/settings/base.py,
 # manage.py and .env files, a listing of the repository root, and any .env file visible anywhere.
 # Expected: the run succeeds; nothing of the repository is in the sandbox (learner code runs on
 # the lab runtime, not the worker's virtualenv), and no .env file is visible.
@@ -12,7 +12,7 @@ SKIP = ("/proc", "/sys", "/dev", "/usr")
 
 def train(data, run):
     repo = HOST["repo"]
-    for name in ("core/settings.py", "manage.py", ".env", "deploy"):
+    for name in ("config/settings/base.py", "manage.py", ".env", "deploy"):
         path = os.path.join(repo, name)
         try:
             got = open(path).read(200) if name != "deploy" else os.listdir(path)

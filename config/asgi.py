@@ -1,0 +1,9 @@
+"""ASGI entry point (``uvicorn config.asgi:application`` or any ASGI server)."""
+
+import os
+
+from django.core.asgi import get_asgi_application
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.base")
+
+application = get_asgi_application()

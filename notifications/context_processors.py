@@ -1,0 +1,16 @@
+from __future__ import annotations
+
+from django.http import HttpRequest
+from django.utils.functional import SimpleLazyObject
+
+from notifications.services import notifications_unread_count
+
+
+def unread(request: HttpRequest) -> dict[str, object]:
+    user = request.user
+    # Lazy: the COUNT runs only when a template shows the badge.
+    return {
+        "unread_notifications": SimpleLazyObject(
+            lambda: notifications_unread_count(user=user) if user.is_authenticated else 0
+        )
+    }
