@@ -12,7 +12,7 @@ from courses.selectors import search_courses
 
 class CourseFilter(django_filters.FilterSet):
     q = django_filters.CharFilter(method="search", label=_("Search"), max_length=100)
-    level = django_filters.ChoiceFilter(choices=CourseLevel.choices, label=_("CourseLevel"), empty_label=_("Any level"))
+    level = django_filters.ChoiceFilter(choices=CourseLevel.choices, label=_("Level"), empty_label=_("Any level"))
     tag = django_filters.CharFilter(field_name="tags__slug", label=_("Tag"), max_length=50)
 
     class Meta:
