@@ -3,6 +3,7 @@ from django.db.models.signals import post_migrate
 
 
 def _sync_roles(sender: AppConfig, **kwargs: object) -> None:
+    # Imported when called: apps.py loads before the models, which core.services imports (no cycle).
     from core.services import roles_sync
 
     roles_sync()

@@ -47,7 +47,7 @@ from pathlib import Path
 
 from workers import jobdirs
 from workers.jobspec import Limits
-from workers.sandbox import Sandbox, SandboxBackend, jobs_dir, worker_slot
+from workers.sandbox import Sandbox, SandboxBackend, jobs_dir, select_backend, worker_slot
 
 logger = logging.getLogger(__name__)
 
@@ -320,8 +320,6 @@ def get_default_pool(backend: SandboxBackend) -> WarmPool | None:
 
 def prestart_default_pool() -> WarmPool | None:
     """Call at worker start-up so that even the first job finds a warm sandbox."""
-    from workers.sandbox import select_backend
-
     return get_default_pool(select_backend())
 
 
