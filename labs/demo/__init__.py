@@ -5,9 +5,9 @@ reference ``solution.py`` and a learner ``starter.py``. The Python files there
 are data for the platform (read as text, run in the lab sandbox), never
 imported as modules of this package.
 
-This module only uses the standard library so that the site (e.g. its seed
-command) can import it without numpy or torch; datasets, metrics and the local
-harness live in ``datasets.py``, ``metrics.py`` and ``local_run.py``.
+This module needs no Django and no torch (``labs.lab_spec``: the standard library and numpy), so the
+site's seed command and ``local_run`` both use it; data, scoring and the local harness live in
+``builders.py``, ``labs.scoring`` and ``local_run.py``.
 """
 
 from __future__ import annotations
@@ -16,28 +16,14 @@ import tomllib
 from pathlib import Path
 from typing import Any
 
+from labs.lab_spec import LIMIT_KEYS, REQUIRED_KEYS, param_problems
+
 DEMO_LAB_SLUGS: tuple[str, ...] = ("linear-regression", "digits-mlp", "digits-cnn", "two-spirals")
 
 LABS_DIR = Path(__file__).resolve().parent
 
 METRIC_NAMES = frozenset({"r2", "mse", "accuracy", "macro_f1"})
 DEVICE_CLASSES = frozenset({"cpu", "gpu"})
-PARAM_TYPES = frozenset({"int", "float"})
-LIMIT_KEYS = ("wall_seconds", "memory_mb", "processes", "output_bytes", "disk_mb")
-REQUIRED_KEYS = (
-    "slug",
-    "title_en",
-    "title_zh",
-    "description_en",
-    "description_zh",
-    "metric",
-    "threshold",
-    "higher_is_better",
-    "device_class",
-    "params",
-    "limits",
-    "submissions_per_day",
-)
 
 
 def lab_dir(slug: str) -> Path:
@@ -69,22 +55,9 @@ def param_defaults(definition: dict[str, Any]) -> dict[str, int | float]:
     return {name: spec["default"] for name, spec in definition["params"].items()}
 
 
-def _param_errors(name: str, spec: dict[str, Any]) -> list[str]:
-    if spec.get("type") not in PARAM_TYPES:
-        return [f"param {name}: type must be one of {sorted(PARAM_TYPES)}"]
-    kind = int if spec["type"] == "int" else (int, float)
-    values = [spec.get(key) for key in ("default", "min", "max")]
-    if not all(isinstance(v, kind) and not isinstance(v, bool) for v in values):
-        return [f"param {name}: default/min/max must all be {spec['type']}"]
-    low, high = spec["min"], spec["max"]
-    if not low <= spec["default"] <= high:
-        return [f"param {name}: default {spec['default']} outside [{low}, {high}]"]
-    return []
-
-
 def validate_definition(definition: dict[str, Any]) -> list[str]:
     """Problems found in a lab definition (an empty list when it is valid)."""
-    errors = [f"missing key {key!r}" for key in REQUIRED_KEYS if key not in definition]
+    errors = [f"missing key {key!r}" for key in (*REQUIRED_KEYS, "params") if key not in definition]
     if errors:
         return errors
     if definition["metric"] not in METRIC_NAMES:
@@ -96,7 +69,7 @@ def validate_definition(definition: dict[str, Any]) -> list[str]:
     if not isinstance(definition["threshold"], int | float):
         errors.append("threshold must be a number")
     for name, spec in definition["params"].items():
-        errors.extend(_param_errors(name, spec))
+        errors.extend(param_problems(name, spec))
     limits = definition["limits"]
     errors.extend(
         f"limits.{key} must be a positive integer"

@@ -16,10 +16,10 @@ Conventions, shared with the lab contract:
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from typing import Any
 
 import numpy as np
+
+from labs.lab_spec import LabSplits
 
 #: Split fractions (train, val, test) used by the digits labs.
 DIGITS_SPLIT = (0.6, 0.2, 0.2)
@@ -37,24 +37,6 @@ SPIRALS_SEED = 20240519
 SPIRALS_SIZES = (1000, 200, 400)
 SPIRALS_TURNS = 1.75
 SPIRALS_NOISE = 0.02
-
-
-@dataclass
-class DemoDataset:
-    """All splits of one demo lab, as numpy arrays."""
-
-    x_train: np.ndarray
-    y_train: np.ndarray
-    x_val: np.ndarray
-    y_val: np.ndarray
-    x_test: np.ndarray
-    y_test: np.ndarray
-    num_classes: int | None
-    meta: dict[str, Any] = field(default_factory=dict)
-
-    @property
-    def is_classification(self) -> bool:
-        return self.num_classes is not None
 
 
 def _split_sizes(n: int, fractions: tuple[float, float, float]) -> tuple[int, int, int]:
@@ -95,7 +77,7 @@ def _split_arrays(x: np.ndarray, y: np.ndarray, sizes: tuple[int, int, int]) -> 
     return out
 
 
-def linear_regression_dataset() -> DemoDataset:
+def linear_regression_dataset() -> LabSplits:
     """House prices (in thousands) from area, age and distance to the centre."""
     rng = np.random.default_rng(LINEAR_SEED)
     n = sum(LINEAR_SIZES)
@@ -109,7 +91,7 @@ def linear_regression_dataset() -> DemoDataset:
     y = x @ np.asarray(LINEAR_WEIGHTS) + LINEAR_BIAS + rng.normal(0.0, LINEAR_NOISE, n)
     splits = _split_arrays(x.astype(np.float32), y.astype(np.float32), LINEAR_SIZES)
     meta = {"task": "regression", "feature_names": list(LINEAR_FEATURES), "target": "price_k"}
-    return DemoDataset(**splits, num_classes=None, meta=meta)
+    return LabSplits(**splits, num_classes=None, meta=meta)
 
 
 def _digits_splits() -> dict[str, np.ndarray]:
@@ -130,19 +112,19 @@ def _digits_splits() -> dict[str, np.ndarray]:
     }
 
 
-def digits_mlp_dataset() -> DemoDataset:
+def digits_mlp_dataset() -> LabSplits:
     """8×8 handwritten digits as flat 64-feature vectors in [0, 1]."""
     meta = {"task": "classification", "n_features": 64, "image_shape": [8, 8]}
-    return DemoDataset(**_digits_splits(), num_classes=10, meta=meta)
+    return LabSplits(**_digits_splits(), num_classes=10, meta=meta)
 
 
-def digits_cnn_dataset() -> DemoDataset:
+def digits_cnn_dataset() -> LabSplits:
     """The same digits (same split) as 1×8×8 single-channel images."""
     splits = {
         key: value.reshape(-1, 1, 8, 8) if key.startswith("x_") else value for key, value in _digits_splits().items()
     }
     meta = {"task": "classification", "image_shape": [1, 8, 8]}
-    return DemoDataset(**splits, num_classes=10, meta=meta)
+    return LabSplits(**splits, num_classes=10, meta=meta)
 
 
 def _spiral_points(n: int, label: int, rng: np.random.Generator) -> np.ndarray:
@@ -155,7 +137,7 @@ def _spiral_points(n: int, label: int, rng: np.random.Generator) -> np.ndarray:
     return points + rng.normal(0.0, SPIRALS_NOISE, points.shape)
 
 
-def two_spirals_dataset() -> DemoDataset:
+def two_spirals_dataset() -> LabSplits:
     """Two interleaved spiral arms in the plane, one per class."""
     rng = np.random.default_rng(SPIRALS_SEED)
     n = sum(SPIRALS_SIZES)
@@ -169,7 +151,7 @@ def two_spirals_dataset() -> DemoDataset:
     train, val, test = _stratified_split(labels, fractions, rng)
     x, y = x.astype(np.float32), labels.astype(np.int64)
     meta = {"task": "classification", "turns": SPIRALS_TURNS, "noise": SPIRALS_NOISE}
-    return DemoDataset(
+    return LabSplits(
         x_train=x[train],
         y_train=y[train],
         x_val=x[val],
@@ -181,7 +163,7 @@ def two_spirals_dataset() -> DemoDataset:
     )
 
 
-BUILDERS: dict[str, Callable[[], DemoDataset]] = {
+BUILDERS: dict[str, Callable[[], LabSplits]] = {
     "linear-regression": linear_regression_dataset,
     "digits-mlp": digits_mlp_dataset,
     "digits-cnn": digits_cnn_dataset,
@@ -189,7 +171,7 @@ BUILDERS: dict[str, Callable[[], DemoDataset]] = {
 }
 
 
-def build_dataset(slug: str) -> DemoDataset:
+def build_dataset(slug: str) -> LabSplits:
     """Build the dataset of the demo lab ``slug`` (deterministic)."""
     try:
         builder = BUILDERS[slug]

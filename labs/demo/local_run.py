@@ -29,7 +29,8 @@ import numpy as np
 import torch
 
 from labs.demo import DEMO_LAB_SLUGS, load_lab_definition, param_defaults
-from labs.demo.builders import DemoDataset, build_dataset
+from labs.demo.builders import build_dataset
+from labs.lab_spec import LabSplits
 from labs.scoring import passes, score
 from workers.harness import LabData  # the very ``data`` object the sandbox gives learner code
 
@@ -121,7 +122,7 @@ def check_device(device: str) -> str:
     return device
 
 
-def make_data(dataset: DemoDataset) -> LabData:
+def make_data(dataset: LabSplits) -> LabData:
     def tensor(array: np.ndarray | None) -> torch.Tensor | None:
         return None if array is None else torch.from_numpy(np.array(array, copy=True))
 

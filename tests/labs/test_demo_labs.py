@@ -18,8 +18,9 @@ from sklearn.datasets import load_digits
 from sklearn.metrics import f1_score, r2_score
 
 from labs.demo import DEMO_LAB_SLUGS, LABS_DIR, load_lab_definition, validate_definition
-from labs.demo.builders import DemoDataset, build_dataset
+from labs.demo.builders import build_dataset
 from labs.demo.local_run import main, make_data, resolve_params, run_solution
+from labs.lab_spec import LabSplits
 from labs.scoring import METRICS, WORST, passes, score
 
 SPLITS = ("train", "val", "test")
@@ -44,7 +45,7 @@ def _one_torch_thread() -> Iterator[None]:
     torch.set_num_threads(previous)
 
 
-def _arrays(dataset: DemoDataset) -> dict[str, np.ndarray]:
+def _arrays(dataset: LabSplits) -> dict[str, np.ndarray]:
     return {f"{axis}_{split}": getattr(dataset, f"{axis}_{split}") for split in SPLITS for axis in "xy"}
 
 

@@ -1,0 +1,69 @@
+"""What a lab definition (``lab.toml``) must hold, and the arrays of a lab's splits: shared by the lab
+folders of ``labs.lab_folder`` and the demo labs' tools (``labs.demo``), which also run without
+Django (``python -m labs.demo.local_run``), so this module needs only the standard library and numpy."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+PARAM_TYPES = ("int", "float")
+LIMIT_KEYS = ("wall_seconds", "memory_mb", "processes", "output_bytes", "disk_mb")
+REQUIRED_KEYS = (
+    "slug",
+    "title_en",
+    "title_zh",
+    "description_en",
+    "description_zh",
+    "metric",
+    "threshold",
+    "higher_is_better",
+    "device_class",
+    "submissions_per_day",
+    "limits",
+)
+
+
+def is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def is_number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def param_problems(name: str, spec: Any) -> list[str]:
+    if not isinstance(spec, dict):
+        return [f"params.{name} must be a table with type, default, min and max"]
+    if spec.get("type") not in PARAM_TYPES:
+        return [f"params.{name}.type must be one of {', '.join(PARAM_TYPES)}"]
+    check = is_int if spec["type"] == "int" else is_number
+    values = {key: spec.get(key) for key in ("default", "min", "max")}
+    wrong = [key for key, value in values.items() if not check(value)]
+    if wrong:
+        return [f"params.{name}.{key} must be {'an integer' if spec['type'] == 'int' else 'a number'}" for key in wrong]
+    if values["min"] > values["max"]:
+        return [f"params.{name}: min {values['min']} exceeds max {values['max']}"]
+    if not values["min"] <= values["default"] <= values["max"]:
+        return [f"params.{name}: default {values['default']} outside [{values['min']}, {values['max']}]"]
+    return []
+
+
+@dataclass
+class LabSplits:
+    """Every split of a lab, as arrays; ``y_test`` stays on the site."""
+
+    x_train: np.ndarray
+    y_train: np.ndarray
+    x_val: np.ndarray
+    y_val: np.ndarray
+    x_test: np.ndarray
+    y_test: np.ndarray
+    num_classes: int | None
+    meta: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def is_classification(self) -> bool:
+        return self.num_classes is not None

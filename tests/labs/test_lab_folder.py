@@ -1,0 +1,176 @@
+"""A lab as a folder: what ``labs.lab_folder.read_lab_folder`` accepts, and every problem it reports at once."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from labs.lab_folder import LabFolderInvalid, read_lab_folder
+
+TOML = """
+slug = "{slug}"
+title_en = "Irises"
+title_zh = "鸢尾花"
+description_en = "Tell three irises apart."
+description_zh = "区分三种鸢尾花。"
+metric = "{metric}"
+threshold = {threshold}
+higher_is_better = true
+device_class = "cpu"
+submissions_per_day = 20
+
+[params.epochs]
+type = "int"
+default = 20
+min = 1
+max = 200
+
+[limits]
+wall_seconds = 60
+memory_mb = 1024
+processes = 16
+output_bytes = 65536
+disk_mb = 64
+
+[data]
+{data}
+"""
+
+
+def csv_rows(n: int, *, start: int = 0, label: str = "species") -> str:
+    names = ["setosa", "versicolor", "virginica"]
+    lines = [f"petal_length,petal_width,{label}"]
+    lines += [
+        f"{1 + (i % 3) * 2 + i / 100:.2f},{0.2 + (i % 3) + i / 1000:.3f},{names[i % 3]}"
+        for i in range(start, start + n)
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def make_lab(
+    root: Path,
+    *,
+    slug: str = "irises",
+    metric: str = "accuracy",
+    threshold: float = 0.9,
+    data: str = 'format = "csv"\nlabel = "species"',
+    files: dict[str, str | bytes | None] | None = None,
+) -> Path:
+    folder = root / slug
+    (folder / "data").mkdir(parents=True)
+    contents: dict[str, str | bytes | None] = {
+        "lab.toml": TOML.format(slug=slug, metric=metric, threshold=threshold, data=data),
+        "starter.py": "def train(data, run):\n    return None\n\n\ndef predict(model, x):\n    return [0] * len(x)\n",
+        "solution.py": "def train(data, run):\n    return 1\n\n\ndef predict(model, x):\n    return [1] * len(x)\n",
+        "data/train.csv": csv_rows(90),
+        "data/test.csv": csv_rows(30, start=90),
+        **(files or {}),
+    }
+    for name, content in contents.items():
+        if content is None:
+            continue
+        path = folder / name
+        if isinstance(content, bytes):
+            path.write_bytes(content)
+        else:
+            path.write_text(content, encoding="utf-8")
+    return folder
+
+
+def problems_of(folder: Path) -> list[str]:
+    with pytest.raises(LabFolderInvalid) as raised:
+        read_lab_folder(folder)
+    return [str(problem) for problem in raised.value.problems]
+
+
+def test_a_csv_lab_with_text_labels_gets_class_ids_and_a_stratified_validation_split(tmp_path: Path) -> None:
+    lab = read_lab_folder(make_lab(tmp_path))
+    data = lab.data
+    assert lab.slug == "irises" and lab.definition["threshold"] == 0.9
+    assert data.meta["classes"] == ["setosa", "versicolor", "virginica"] and data.num_classes == 3
+    assert data.x_train.dtype == np.float32 and data.x_train.shape[1] == 2
+    assert (len(data.x_train), len(data.x_val), len(data.x_test)) == (72, 18, 30)
+    assert np.bincount(data.y_val).tolist() == [6, 6, 6]  # a fifth of each class
+    assert np.bincount(data.y_test).tolist() == [10, 10, 10]
+    again = read_lab_folder(make_lab(tmp_path / "again"))
+    assert np.array_equal(again.data.y_val, data.y_val) and np.array_equal(again.data.x_val, data.x_val)  # seeded
+    assert lab.starter_code.startswith("def train") and "return 1" in lab.solution_code
+
+
+def test_a_csv_lab_with_its_own_validation_split_keeps_it(tmp_path: Path) -> None:
+    lab = read_lab_folder(make_lab(tmp_path, files={"data/val.csv": csv_rows(15, start=200)}))
+    assert (len(lab.data.x_train), len(lab.data.x_val)) == (90, 15)
+
+
+def test_a_regression_csv_keeps_numeric_labels(tmp_path: Path) -> None:
+    rows = "x,y\n" + "".join(f"{i},{2 * i + 1}.5\n" for i in range(50))
+    folder = make_lab(
+        tmp_path,
+        metric="r2",
+        threshold=0.5,
+        data='format = "csv"\nlabel = "y"',
+        files={"data/train.csv": rows, "data/test.csv": rows},
+    )
+    data = read_lab_folder(folder).data
+    assert data.num_classes is None and data.y_train.dtype == np.float32
+    assert (len(data.x_train), len(data.x_val)) == (40, 10)
+
+
+def test_an_npz_lab(tmp_path: Path) -> None:
+    rng = np.random.default_rng(1)
+    folder = make_lab(tmp_path, data='format = "npz"', files={"data/train.csv": None, "data/test.csv": None})
+    np.savez(
+        folder / "data" / "data.npz",
+        x_train=rng.random((60, 4), dtype=np.float32),
+        y_train=np.arange(60) % 4,
+        x_test=rng.random((20, 4), dtype=np.float32),
+        y_test=np.arange(20) % 4,
+    )
+    data = read_lab_folder(folder).data
+    assert data.num_classes == 4 and (len(data.x_train), len(data.x_val), len(data.x_test)) == (48, 12, 20)
+
+
+def test_a_broken_folder_is_refused_with_every_problem_and_its_file(tmp_path: Path) -> None:
+    broken_toml = TOML.format(slug="elsewhere", metric="auc", threshold=1.5, data='format = "csv"\nlabel = "species"')
+    broken_toml = broken_toml.replace("min = 1\nmax = 200", "min = 300\nmax = 200")
+    folder = make_lab(
+        tmp_path,
+        files={
+            "lab.toml": broken_toml,
+            "solution.py": b"def train(data, run):\n    return '\xff'\n",
+            "data/test.csv": csv_rows(30, start=90, label="kind"),
+        },
+    )
+    problems = problems_of(folder)
+    expected = [
+        "lab.toml: slug 'elsewhere' differs from the folder's name 'irises'",
+        "lab.toml: unknown metric 'auc'",
+        "lab.toml: params.epochs: min 300 exceeds max 200",
+        "solution.py: not UTF-8 text",
+        "data/test.csv: no label column 'species'",
+    ]
+    for start in expected:
+        assert any(problem.startswith(start) for problem in problems), (start, problems)
+
+
+def test_a_test_class_unseen_in_train_and_bad_rows_are_problems(tmp_path: Path) -> None:
+    train = "a,species\n" + "".join(f"{i},{'x' if i % 2 else 'y'}\n" for i in range(20))
+    test = "a,species\n1,x\n2,z\n"
+    assert problems_of(make_lab(tmp_path / "one", files={"data/train.csv": train, "data/test.csv": test})) == [
+        "data/: test classes never seen in train: z"
+    ]
+    ragged = "a,species\n1,x\n2\nthree,y\n"
+    problems = problems_of(make_lab(tmp_path / "two", files={"data/train.csv": ragged}))
+    assert "data/train.csv: line 3: 1 fields, the header has 2" in problems
+    assert "data/train.csv: line 4: column 'a' is not a number" in problems
+
+
+def test_a_threshold_out_of_range_and_missing_parts(tmp_path: Path) -> None:
+    folder = make_lab(tmp_path, threshold=1.5, data='format = "parquet"')
+    (folder / "starter.py").unlink()
+    problems = problems_of(folder)
+    assert "lab.toml: threshold 1.5 out of range: accuracy lies in [0, 1]" in problems
+    assert "lab.toml: data.format 'parquet': one of csv, npz" in problems
+    assert "starter.py: missing" in problems
