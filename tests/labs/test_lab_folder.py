@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import io
 from pathlib import Path
 
 import numpy as np
 import pytest
+from django.core.management import CommandError, call_command
 
+from labs.datasets import dataset_test_labels
 from labs.lab_folder import LabFolderInvalid, read_lab_folder
+from labs.models import Dataset, Lab
 
 TOML = """
 slug = "{slug}"
@@ -174,3 +178,42 @@ def test_a_threshold_out_of_range_and_missing_parts(tmp_path: Path) -> None:
     assert "lab.toml: threshold 1.5 out of range: accuracy lies in [0, 1]" in problems
     assert "lab.toml: data.format 'parquet': one of csv, npz" in problems
     assert "starter.py: missing" in problems
+
+
+# --- import_lab ------------------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_import_lab_makes_a_draft_with_its_data_and_updates_it_in_place(tmp_path: Path) -> None:
+    folder = make_lab(tmp_path)
+    out = io.StringIO()
+    call_command("import_lab", str(folder), stdout=out)
+    lab = Lab.objects.get(slug="irises")
+    assert "irises: imported as a draft, dataset v1 (72 train, 18 validation, 30 test rows)" in out.getvalue()
+    assert not lab.published and lab.metric == "accuracy" and lab.threshold == 0.9
+    assert lab.params == {"epochs": {"type": "int", "default": 20, "min": 1, "max": 200}}
+    assert (lab.wall_seconds, lab.memory_mb) == (60, 1024) and "return 1" in lab.reference_solution
+    first = lab.dataset
+    assert (first.n_train, first.n_test, first.num_classes, first.feature_shape) == (72, 30, 3, [2])
+    assert dataset_test_labels(first).tolist() == [i % 3 for i in range(90, 120)]  # the test labels, kept on the site
+
+    (folder / "data" / "test.csv").write_text(csv_rows(45, start=90), encoding="utf-8")
+    call_command("import_lab", str(folder), stdout=io.StringIO())
+    lab.refresh_from_db()
+    assert Lab.objects.filter(slug="irises").count() == 1
+    assert lab.dataset.version == 2 and lab.dataset.n_test == 45
+    first.refresh_from_db()  # the old version stays for the runs that used it
+    assert first.lab_id == lab.pk
+
+
+@pytest.mark.django_db
+def test_import_lab_refuses_a_broken_folder_listing_every_problem_and_writes_nothing(tmp_path: Path) -> None:
+    folder = make_lab(tmp_path, metric="auc", threshold=-1, files={"data/train.csv": "a,b\n1,2\n"})
+    err = io.StringIO()
+    with pytest.raises(CommandError) as raised:
+        call_command("import_lab", str(folder), stderr=err)
+    assert raised.value.returncode == 2
+    lines = err.getvalue().splitlines()
+    assert "irises/lab.toml: unknown metric 'auc'; one of accuracy, macro_f1, r2, mse" in lines
+    assert "irises/data/train.csv: no label column 'species' (columns: a, b)" in lines
+    assert not Lab.objects.exists() and not Dataset.objects.exists()
