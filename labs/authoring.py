@@ -1,14 +1,16 @@
 """Writes that make a lab from its definition, code and data: the demo labs (``labs.demo_seed``) and an
-instructor's lab folder (``import_lab``, ``labs.lab_folder``) go through the same ``lab_save``."""
+instructor's lab folder (``import_lab``, ``labs.lab_folder``) go through the same ``lab_save``; and the
+way back, a lab as a folder (``export_lab``)."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from django.db import transaction
 
-from labs.datasets import dataset_publish
-from labs.lab_folder import LabFolder
+from labs.datasets import dataset_arrays, dataset_publish, npz_bytes
+from labs.lab_folder import LabFolder, definition_toml
 from labs.lab_spec import LIMIT_KEYS, LabSplits
 from labs.models import Lab
 
@@ -65,3 +67,54 @@ def lab_import(folder: LabFolder) -> Lab:
         splits=folder.data,
         published=False,
     )
+
+
+class ExportRefused(ValueError):
+    """The lab cannot be written where asked (the message says why)."""
+
+
+def lab_export(lab: Lab, folder: Path) -> list[Path]:
+    """Write ``lab`` as a lab folder (its current dataset as ``data/data.npz``, the test labels included:
+    the folder is for its authors). The same lab always gives the same bytes. Returns the files written."""
+    if lab.dataset_id is None:
+        raise ExportRefused(f"{lab.slug} has no dataset to export")
+    if folder.exists() and any(folder.iterdir()):
+        raise ExportRefused(f"{folder} exists and is not empty")
+    arrays, meta = dataset_arrays(lab.dataset)
+    data: dict[str, Any] = {"format": "npz", "meta": meta}
+    if _has_null(meta):
+        raise ExportRefused(f"{lab.slug}: its data.meta holds a null, which lab.toml cannot say")
+    definition = {
+        "slug": lab.slug,
+        "title_en": lab.title_en,
+        "title_zh": lab.title_zh,
+        "metric": lab.metric,
+        "threshold": float(lab.threshold),
+        "higher_is_better": lab.higher_is_better,
+        "device_class": lab.device_class,
+        "submissions_per_day": lab.submissions_per_day,
+        "description_en": lab.description_en,
+        "description_zh": lab.description_zh,
+        "params": lab.params,
+        "limits": {key: getattr(lab, key) for key in LIMIT_KEYS},
+        "data": data,
+    }
+    order = ("x_train", "y_train", "x_val", "y_val", "x_test", "y_test")
+    files = {
+        "lab.toml": definition_toml(definition).encode(),
+        "starter.py": lab.starter_code.encode(),
+        "solution.py": lab.reference_solution.encode(),
+        "data/data.npz": npz_bytes({key: arrays[key] for key in order if key in arrays}),
+    }
+    (folder / "data").mkdir(parents=True, exist_ok=True)
+    for name, payload in files.items():
+        (folder / name).write_bytes(payload)
+    return [folder / name for name in files]
+
+
+def _has_null(value: Any) -> bool:
+    if isinstance(value, dict):
+        return any(_has_null(item) for item in value.values())
+    if isinstance(value, list):
+        return any(_has_null(item) for item in value)
+    return value is None

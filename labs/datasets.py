@@ -27,7 +27,7 @@ def storage_dir() -> Path:
     return path
 
 
-def _npz_bytes(arrays: dict[str, np.ndarray]) -> bytes:
+def npz_bytes(arrays: dict[str, np.ndarray]) -> bytes:
     buffer = io.BytesIO()
     np.savez(buffer, **arrays)
     return buffer.getvalue()
@@ -61,7 +61,7 @@ def dataset_publish(
     if num_classes is not None:
         public["num_classes"] = np.array(num_classes)
     public["meta_json"] = np.array(json.dumps(meta or {}))
-    payload = _npz_bytes(public)
+    payload = npz_bytes(public)
     sha256 = hashlib.sha256(payload).hexdigest()
     dataset = Dataset.objects.filter(sha256=sha256).first()
     if dataset is None:
@@ -95,6 +95,16 @@ def _write_once(path: Path, payload: bytes) -> None:
 
 def dataset_url(dataset: Dataset) -> str:
     return (storage_dir() / dataset.file_name).as_uri()
+
+
+def dataset_arrays(dataset: Dataset) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
+    """Every split of a dataset as stored (the public file, and the test labels from the database),
+    and its ``meta``."""
+    with np.load(storage_dir() / dataset.file_name, allow_pickle=False) as public:
+        arrays = {key: public[key] for key in public.files if key not in ("num_classes", "meta_json")}
+        meta = json.loads(str(public["meta_json"])) if "meta_json" in public.files else {}
+    arrays["y_test"] = dataset_test_labels(dataset)
+    return arrays, meta
 
 
 def dataset_test_labels(dataset: Dataset) -> np.ndarray:

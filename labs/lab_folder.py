@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
@@ -183,6 +184,12 @@ def _read_data(folder: Path, definition: dict[str, Any], problems: list[Problem]
         return None
     classification = definition.get("metric") in CLASSIFICATION_METRICS
     meta: dict[str, Any] = {}
+    given = options.get("meta", {})  # [data.meta]: what learner code finds in data.meta (export_lab writes it)
+    classes = given.get("classes") if isinstance(given, dict) else None
+    if not isinstance(given, dict) or (classes is not None and not _names(classes)):
+        problems.append(Problem("lab.toml", "[data.meta] must be a table; its classes, a list of class names"))
+        return None
+    meta.update(given)
     if classification:
         splits = _class_ids(splits, meta, problems)
         if splits is None:
@@ -196,6 +203,10 @@ def _read_data(folder: Path, definition: dict[str, Any], problems: list[Problem]
         num_classes = int(max(int(y.max()) for _, y in splits.values() if len(y))) + 1
     (x_train, y_train), (x_val, y_val), (x_test, y_test) = (splits[name] for name in ("train", "val", "test"))
     return LabSplits(x_train, y_train, x_val, y_val, x_test, y_test, num_classes, meta)
+
+
+def _names(value: Any) -> bool:
+    return isinstance(value, list) and all(isinstance(name, str) for name in value)
 
 
 def _read_csv_splits(
@@ -306,6 +317,9 @@ def _read_npz(folder: Path, options: dict[str, Any], problems: list[Problem]) ->
 def _class_ids(splits: dict, meta: dict[str, Any], problems: list[Problem]) -> dict | None:
     """Text labels become ids 0…n-1 (names in ``meta["classes"]``); every test class must be in train."""
     texts = any(y.dtype == object or y.dtype.kind in "US" for _, y in splits.values())
+    if texts and "classes" in meta:
+        problems.append(Problem("lab.toml", "data.meta.classes names class ids, but the labels are text"))
+        return None
     if texts:
         classes = sorted({str(value) for _, y in splits.values() for value in y})
         index = {name: i for i, name in enumerate(classes)}
@@ -313,6 +327,11 @@ def _class_ids(splits: dict, meta: dict[str, Any], problems: list[Problem]) -> d
         meta["classes"] = classes
     elif not all(np.issubdtype(y.dtype, np.integer) for _, y in splits.values()):
         problems.append(Problem("data/", "class labels must be whole numbers or text"))
+        return None
+    if "classes" in meta and any(
+        len(y) and (y.min() < 0 or y.max() >= len(meta["classes"])) for _, y in splits.values()
+    ):
+        problems.append(Problem("data/", f"class ids must lie in 0…{len(meta['classes']) - 1} (data.meta.classes)"))
         return None
     unseen = sorted(set(splits["test"][1].tolist()) - set(splits["train"][1].tolist()))
     if unseen:
@@ -339,3 +358,60 @@ def _split_off_validation(
         problems.append(Problem("data/train.csv", f"too few rows ({len(y)}) to split off a validation share"))
         return None
     return {**splits, "train": (x[train], y[train]), "val": (x[val], y[val])}
+
+
+# --- writing a folder (export_lab) ------------------------------------------------------------
+
+TOML_ORDER = (
+    "slug",
+    "title_en",
+    "title_zh",
+    "metric",
+    "threshold",
+    "higher_is_better",
+    "device_class",
+    "submissions_per_day",
+    "description_en",
+    "description_zh",
+)
+
+
+def definition_toml(definition: dict[str, Any]) -> str:
+    """``lab.toml`` for a definition, in one canonical form (so an export of an import is the same bytes)."""
+    lines = [f"{key} = {_toml_value(definition[key])}" for key in TOML_ORDER]
+    for name in sorted(definition.get("params", {})):
+        spec = definition["params"][name]
+        lines += [
+            "",
+            f"[params.{name}]",
+            *(f"{key} = {_toml_value(spec[key])}" for key in ("type", "default", "min", "max")),
+        ]
+    lines += ["", "[limits]", *(f"{key} = {_toml_value(definition['limits'][key])}" for key in LIMIT_KEYS)]
+    data = {key: value for key, value in definition["data"].items() if key != "meta"}
+    lines += ["", "[data]", *(f"{key} = {_toml_value(value)}" for key, value in sorted(data.items()))]
+    if definition["data"].get("meta"):
+        meta = definition["data"]["meta"]
+        lines += ["", "[data.meta]", *(f"{_toml_key(key)} = {_toml_value(value)}" for key, value in meta.items())]
+    return "\n".join(lines) + "\n"
+
+
+def _toml_value(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float):
+        return repr(value)
+    if isinstance(value, list):
+        return "[" + ", ".join(_toml_value(item) for item in value) + "]"
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{_toml_key(key)} = {_toml_value(value[key])}" for key in value) + "}"
+    if value is None:
+        raise ValueError("TOML has no null: leave the key out")
+    text = str(value)
+    plain = all(c in "\n\t" or " " <= c != "\x7f" for c in text)
+    if "\n" in text and plain and "'''" not in text and not text.endswith("'"):
+        return "'''\n" + text + "'''"  # a literal block, as an author writes it
+    return json.dumps(text, ensure_ascii=False).replace("\x7f", "\\u007F")
+
+
+def _toml_key(key: str) -> str:
+    return key if key and all(c.isascii() and (c.isalnum() or c in "-_") for c in key) else json.dumps(key)

@@ -10,6 +10,7 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from labs.datasets import dataset_test_labels
+from labs.demo_seed import demo_lab_seed
 from labs.lab_folder import LabFolderInvalid, read_lab_folder
 from labs.models import Dataset, Lab
 
@@ -217,3 +218,49 @@ def test_import_lab_refuses_a_broken_folder_listing_every_problem_and_writes_not
     assert "irises/lab.toml: unknown metric 'auc'; one of accuracy, macro_f1, r2, mse" in lines
     assert "irises/data/train.csv: no label column 'species' (columns: a, b)" in lines
     assert not Lab.objects.exists() and not Dataset.objects.exists()
+
+
+# --- export_lab ------------------------------------------------------------------------------
+
+
+def files_of(folder: Path) -> dict[str, bytes]:
+    return {str(path.relative_to(folder)): path.read_bytes() for path in sorted(folder.rglob("*")) if path.is_file()}
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("source", ["csv folder", "demo lab"])
+def test_export_import_export_gives_the_same_bytes(tmp_path: Path, source: str) -> None:
+    if source == "csv folder":
+        call_command("import_lab", str(make_lab(tmp_path / "src")), stdout=io.StringIO())
+        slug = "irises"
+    else:
+        slug = demo_lab_seed("two-spirals").slug
+    first, second = tmp_path / "first" / slug, tmp_path / "second" / slug
+    call_command("export_lab", slug, str(first), stdout=io.StringIO())
+    versions = Dataset.objects.filter(lab__slug=slug).count()
+    call_command("import_lab", str(first), stdout=io.StringIO())
+    call_command("export_lab", slug, str(second), stdout=io.StringIO())
+    assert files_of(first) == files_of(second)
+    assert set(files_of(first)) == {"lab.toml", "starter.py", "solution.py", "data/data.npz"}
+    assert Dataset.objects.filter(lab__slug=slug).count() == versions  # the same data: no new version
+    lab = Lab.objects.get(slug=slug)
+    if source == "csv folder":
+        assert lab.dataset.num_classes == 3
+        assert '[data.meta]\nclasses = ["setosa", "versicolor", "virginica"]' in (first / "lab.toml").read_text()
+        assert "description_zh = '''\n" not in (first / "lab.toml").read_text()  # one line: a plain string
+    else:
+        assert "description_en = '''\n" in (first / "lab.toml").read_text()  # Markdown stays readable
+        assert lab.dataset.version == 1 and 'task = "classification"' in (first / "lab.toml").read_text()
+
+
+@pytest.mark.django_db
+def test_export_lab_refuses_an_unknown_lab_and_a_folder_in_use(tmp_path: Path) -> None:
+    with pytest.raises(CommandError, match="no lab 'nope'"):
+        call_command("export_lab", "nope", str(tmp_path / "x"))
+    call_command("import_lab", str(make_lab(tmp_path / "src")), stdout=io.StringIO())
+    (tmp_path / "busy").mkdir()
+    (tmp_path / "busy" / "notes.txt").write_text("mine")
+    with pytest.raises(CommandError, match="exists and is not empty") as raised:
+        call_command("export_lab", "irises", str(tmp_path / "busy"))
+    assert raised.value.returncode == 2
+    assert (tmp_path / "busy" / "notes.txt").read_text() == "mine"
