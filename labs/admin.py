@@ -1,4 +1,5 @@
 from django.contrib import admin
+from django.http import HttpRequest
 
 from labs.models import Dataset, Lab, Run, Submission
 
@@ -16,7 +17,15 @@ class DatasetAdmin(admin.ModelAdmin):
     list_display = ("__str__", "n_train", "n_test", "sha256", "created_at")
     list_filter = ("lab",)
     exclude = ("test_labels",)  # hidden labels stay out of pages, admin included
-    readonly_fields = ("sha256", "file_name", "n_train", "n_test", "feature_shape", "num_classes")
+    readonly_fields = ("lab", "version", "sha256", "file_name", "n_train", "n_test", "feature_shape", "num_classes")
+
+    # A dataset is made from a lab's data (`import_lab`, the demo labs), never typed in: the form
+    # could not fill its counts and answered 500 on save. Here datasets are for reading.
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Dataset | None = None) -> bool:
+        return False
 
 
 class RunInline(admin.TabularInline):

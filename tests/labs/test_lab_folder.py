@@ -8,7 +8,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 from django.core.management import CommandError, call_command
+from django.test import Client
 
+from core.models import User
 from labs.datasets import dataset_test_labels
 from labs.demo_seed import demo_lab_seed
 from labs.lab_folder import LabFolderInvalid, read_lab_folder
@@ -264,3 +266,18 @@ def test_export_lab_refuses_an_unknown_lab_and_a_folder_in_use(tmp_path: Path) -
         call_command("export_lab", "irises", str(tmp_path / "busy"))
     assert raised.value.returncode == 2
     assert (tmp_path / "busy" / "notes.txt").read_text() == "mine"
+
+
+@pytest.mark.django_db
+def test_the_admin_shows_datasets_but_offers_no_form_it_cannot_save(client: Client, tmp_path: Path) -> None:
+    admin_client = client
+    admin_client.force_login(User.objects.create_superuser("root", "root@example.com", "x"))
+    call_command("import_lab", str(make_lab(tmp_path)), stdout=io.StringIO())
+    dataset = Dataset.objects.get()
+    assert admin_client.get("/admin/labs/dataset/add/").status_code == 403
+    assert admin_client.post("/admin/labs/dataset/add/", {"lab": dataset.lab_id, "version": 2}).status_code == 403
+    listing = admin_client.get("/admin/labs/dataset/")
+    assert listing.status_code == 200 and "irises v1" in listing.content.decode()
+    page = admin_client.get(f"/admin/labs/dataset/{dataset.pk}/change/")
+    assert page.status_code == 200 and 'type="submit"' not in page.content.decode().split('id="content-main"')[1]
+    assert Dataset.objects.count() == 1
