@@ -183,13 +183,11 @@ def _read_data(folder: Path, definition: dict[str, Any], problems: list[Problem]
     if splits is None or len(problems) > before:
         return None
     classification = definition.get("metric") in CLASSIFICATION_METRICS
-    meta: dict[str, Any] = {}
-    given = options.get("meta", {})  # [data.meta]: what learner code finds in data.meta (export_lab writes it)
-    classes = given.get("classes") if isinstance(given, dict) else None
-    if not isinstance(given, dict) or (classes is not None and not _names(classes)):
+    meta = options.get("meta", {})  # [data.meta]: what learner code finds in data.meta (export_lab writes it)
+    if not isinstance(meta, dict) or not _names(meta.get("classes", [])):
         problems.append(Problem("lab.toml", "[data.meta] must be a table; its classes, a list of class names"))
         return None
-    meta.update(given)
+    meta = dict(meta)
     if classification:
         splits = _class_ids(splits, meta, problems)
         if splits is None:
@@ -198,9 +196,11 @@ def _read_data(folder: Path, definition: dict[str, Any], problems: list[Problem]
         splits = _split_off_validation(splits, options, classification, problems)
         if splits is None:
             return None
-    num_classes = len(meta["classes"]) if "classes" in meta else None
-    if classification and num_classes is None:
-        num_classes = int(max(int(y.max()) for _, y in splits.values() if len(y))) + 1
+    num_classes = None
+    if classification:
+        num_classes = (
+            len(meta["classes"]) if "classes" in meta else max(int(y.max()) for _, y in splits.values() if len(y)) + 1
+        )
     (x_train, y_train), (x_val, y_val), (x_test, y_test) = (splits[name] for name in ("train", "val", "test"))
     return LabSplits(x_train, y_train, x_val, y_val, x_test, y_test, num_classes, meta)
 

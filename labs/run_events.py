@@ -45,14 +45,8 @@ from workers.events import (
 logger = logging.getLogger(__name__)
 
 MAX_CURVE_POINTS = 5000
-
-
 MAX_CURVE_SERIES = 20  # distinct metric names per run; thousands would freeze the run page's chart
-
-
 MAX_METRIC_NAME_CHARS = 40
-
-
 MAX_LOG_CHARS = 64 * 1024
 
 
