@@ -19,6 +19,7 @@ from courses.selectors import lessons_done
 from grading import rules
 from grading.models import GradeOverride
 from labs.models import Lab, Run, RunState
+from labs.selectors import reference_result
 from mentorship.models import Review
 
 AnyUser = User | AnonymousUser
@@ -223,12 +224,13 @@ def grades_of(*, learner: User) -> list[Gradebook]:
 
 @dataclass(frozen=True)
 class BoardEntry:
-    rank: int  # equal values share a rank (1, 2, 2, 4)
+    rank: int | None  # equal values share a rank (1, 2, 2, 4); None: the reference, shown but not ranked
     learner_id: int
     name: str  # User.public_name: the nickname when the learner chose it
     value: float  # the run's score (a lab's board) or the final grade (a cohort's)
     at: datetime | None  # when the run finished (a lab's board)
     run_id: int | None
+    is_reference: bool = False  # the lab's reference solution (``labs.publishing``)
 
 
 def ranked(entries: list[tuple[int, str, float, datetime | None, int | None]]) -> list[BoardEntry]:
@@ -256,6 +258,20 @@ def lab_leaderboard(*, lab: Lab, rule: str = rules.BEST, limit: int = 100) -> li
     return ranked(
         [(r.submission.learner_id, r.submission.learner.public_name, r.score, r.finished_at, r.pk) for r in board]
     )
+
+
+def board_with_reference(board: list[BoardEntry], *, lab: Lab) -> list[BoardEntry]:
+    """``board`` with the lab's reference run, when it succeeded, where its score sorts (after equal
+    scores): a yardstick, not a rank, so the learners' ranks stay as they are."""
+    run = reference_result(lab)
+    if run is None:
+        return board
+    assert run.score is not None
+    score = run.score
+    reference = BoardEntry(None, run.submission.learner_id, "", score, run.finished_at, run.pk, is_reference=True)
+    worse = [entry.value < score if lab.higher_is_better else entry.value > score for entry in board]
+    at = worse.index(True) if True in worse else len(board)
+    return [*board[:at], reference, *board[at:]]
 
 
 def cohort_leaderboard(*, cohort: Cohort) -> tuple[list[BoardEntry], str | None]:

@@ -20,7 +20,6 @@ from core import selectors as core_selectors
 from grading import dashboard, rules, selectors, services
 from grading.forms import GradeOverrideForm
 from labs import selectors as lab_selectors
-from labs.selectors import labs_published
 
 
 def _gradebook_cohort(request: HttpRequest, slug: str) -> Cohort:
@@ -115,11 +114,11 @@ def cohort_leaderboard(request: HttpRequest, slug: str) -> HttpResponse:
 
 @login_required
 def lab_leaderboard(request: HttpRequest, slug: str) -> HttpResponse:
-    lab = get_object_or_404(labs_published(), slug=slug)
+    lab = get_object_or_404(lab_selectors.labs_visible_to(request.user), slug=slug)
     rule = request.GET.get("rule", rules.BEST)
     if rule not in (rules.BEST, rules.LATEST):
         rule = rules.BEST
-    entries = selectors.lab_leaderboard(lab=lab, rule=rule)
+    entries = selectors.board_with_reference(selectors.lab_leaderboard(lab=lab, rule=rule), lab=lab)
     return render(request, "grading/lab_leaderboard.html", {"lab": lab, "entries": entries, "rule": rule})
 
 

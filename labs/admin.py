@@ -1,15 +1,28 @@
 from django.contrib import admin
 from django.http import HttpRequest
+from django.urls import reverse
+from django.utils.html import format_html
+from django.utils.translation import gettext_lazy as _
 
 from labs.models import Dataset, Lab, Run, Submission
 
 
 @admin.register(Lab)
 class LabAdmin(admin.ModelAdmin):
-    list_display = ("slug", "title_en", "title_zh", "metric", "threshold", "device_class", "published")
+    """Publishing without a dataset is a form error, not a 500: the form validates the model's
+    constraint ``lab_published_has_dataset``. Uploads and the reference run are on the authoring page."""
+
+    list_display = ("slug", "title_en", "title_zh", "metric", "threshold", "device_class", "published", "authoring")
     list_filter = ("published", "device_class", "metric")
     search_fields = ("slug", "title_en", "title_zh")
-    raw_id_fields = ("dataset",)
+    raw_id_fields = ("dataset", "reference_run")
+    readonly_fields = ("authoring",)
+
+    @admin.display(description=_("authoring page"))
+    def authoring(self, lab: Lab) -> str:
+        if lab.pk is None:
+            return "—"
+        return format_html('<a href="{}">{}</a>', reverse("labs:authoring_lab", args=[lab.slug]), _("Lab authoring"))
 
 
 @admin.register(Dataset)

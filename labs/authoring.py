@@ -9,7 +9,7 @@ from typing import Any
 
 from django.db import transaction
 
-from labs.datasets import dataset_arrays, dataset_publish, npz_bytes
+from labs.datasets import dataset_arrays, dataset_files, dataset_publish, npz_bytes
 from labs.lab_folder import LabFolder, definition_toml
 from labs.lab_spec import LIMIT_KEYS, LabSplits
 from labs.models import Lab
@@ -22,10 +22,13 @@ def lab_save(
     starter_code: str,
     solution_code: str,
     splits: LabSplits,
+    scoring_code: str = "",
+    files: dict[str, bytes] | None = None,
     published: bool | None = None,
 ) -> Lab:
     """Create or update (by slug) the lab and publish its data as a new dataset version when it changed
-    (runs keep the version they ran on). ``published`` None leaves a known lab's state as it is."""
+    (runs keep the version they ran on). ``published`` None leaves a known lab's state as it is (a new
+    one is a draft)."""
     defaults: dict[str, Any] = {
         "title_en": definition["title_en"],
         "title_zh": definition["title_zh"],
@@ -35,6 +38,8 @@ def lab_save(
         "reference_solution": solution_code,
         "params": definition.get("params", {}),
         "metric": definition["metric"],
+        "metric_options": definition.get("metric_options", {}),
+        "scoring_code": scoring_code,
         "higher_is_better": definition["higher_is_better"],
         "threshold": definition["threshold"],
         "device_class": definition["device_class"],
@@ -42,7 +47,7 @@ def lab_save(
         **{key: definition["limits"][key] for key in LIMIT_KEYS},
     }
     if published is not None:
-        defaults["published"] = published
+        defaults["published"] = False  # published again below, once the dataset is there
     lab, _ = Lab.objects.update_or_create(slug=definition["slug"], defaults=defaults)
     dataset_publish(
         lab=lab,
@@ -54,17 +59,24 @@ def lab_save(
         y_test=splits.y_test,
         num_classes=splits.num_classes,
         meta=splits.meta,
+        files=files,
     )
+    if published:
+        lab.published = True  # after the dataset: a published lab always has one
+        lab.save(update_fields=["published", "updated_at"])
     return lab
 
 
 def lab_import(folder: LabFolder) -> Lab:
-    """An instructor's lab: saved as a draft (not published) until an administrator publishes it."""
+    """An instructor's lab, new or changed: a draft (administrators only) until its reference solution
+    has passed on the platform (``labs.publishing.reference_run_start``)."""
     return lab_save(
         definition=folder.definition,
         starter_code=folder.starter_code,
         solution_code=folder.solution_code,
         splits=folder.data,
+        scoring_code=folder.scoring_code,
+        files=folder.files,
         published=False,
     )
 
@@ -99,15 +111,22 @@ def lab_export(lab: Lab, folder: Path) -> list[Path]:
         "limits": {key: getattr(lab, key) for key in LIMIT_KEYS},
         "data": data,
     }
+    extra = dataset_files(lab.dataset)
+    if lab.metric_options:
+        definition["metric_options"] = lab.metric_options
+    if extra:
+        definition["files"] = sorted(extra)
     order = ("x_train", "y_train", "x_val", "y_val", "x_test", "y_test")
     files = {
         "lab.toml": definition_toml(definition).encode(),
         "starter.py": lab.starter_code.encode(),
         "solution.py": lab.reference_solution.encode(),
         "data/data.npz": npz_bytes({key: arrays[key] for key in order if key in arrays}),
+        **({"score.py": lab.scoring_code.encode()} if lab.scoring_code else {}),
+        **{f"files/{name}": payload for name, payload in sorted(extra.items())},
     }
-    (folder / "data").mkdir(parents=True, exist_ok=True)
     for name, payload in files.items():
+        (folder / name).parent.mkdir(parents=True, exist_ok=True)
         (folder / name).write_bytes(payload)
     return [folder / name for name in files]
 

@@ -19,6 +19,8 @@ from django.conf import settings
 from django.db import transaction
 
 from labs.models import Dataset, Lab
+from workers.dataset_cache import lab_files
+from workers.harness import FILES_PREFIX
 
 
 def storage_dir() -> Path:
@@ -51,8 +53,11 @@ def dataset_publish(
     y_val: np.ndarray | None = None,
     num_classes: int | None = None,
     meta: dict[str, Any] | None = None,
+    files: dict[str, bytes] | None = None,
 ) -> Dataset:
-    """Store a new version of ``lab``'s data (or reuse an identical one) and make it current."""
+    """Store a new version of ``lab``'s data (or reuse an identical one) and make it current.
+    ``files``: the lab's [files] (name -> content), stored with the data as ``files/<name>`` byte
+    arrays, so that a run's dataset version also fixes the files it ran with."""
     if len(x_test) != len(y_test):
         raise ValueError(f"x_test has {len(x_test)} rows but y_test has {len(y_test)}")
     public = {"x_train": x_train, "y_train": y_train, "x_test": x_test}
@@ -61,6 +66,8 @@ def dataset_publish(
     if num_classes is not None:
         public["num_classes"] = np.array(num_classes)
     public["meta_json"] = np.array(json.dumps(meta or {}))
+    for name, payload in sorted((files or {}).items()):
+        public[f"{FILES_PREFIX}{name}"] = np.frombuffer(payload, dtype=np.uint8)
     payload = npz_bytes(public)
     sha256 = hashlib.sha256(payload).hexdigest()
     dataset = Dataset.objects.filter(sha256=sha256).first()
@@ -103,8 +110,19 @@ def dataset_arrays(dataset: Dataset) -> tuple[dict[str, np.ndarray], dict[str, A
     with np.load(storage_dir() / dataset.file_name, allow_pickle=False) as public:
         arrays = {key: public[key] for key in public.files if key not in ("num_classes", "meta_json")}
         meta = json.loads(str(public["meta_json"])) if "meta_json" in public.files else {}
+    arrays = {key: value for key, value in arrays.items() if not key.startswith(FILES_PREFIX)}
     arrays["y_test"] = dataset_test_labels(dataset)
     return arrays, meta
+
+
+def dataset_meta(dataset: Dataset) -> dict[str, Any]:
+    with np.load(storage_dir() / dataset.file_name, allow_pickle=False) as public:
+        return json.loads(str(public["meta_json"])) if "meta_json" in public.files else {}
+
+
+def dataset_files(dataset: Dataset) -> dict[str, bytes]:
+    """The lab's [files] stored with this dataset version: name -> content."""
+    return lab_files(storage_dir() / dataset.file_name)
 
 
 def dataset_test_labels(dataset: Dataset) -> np.ndarray:

@@ -1,22 +1,27 @@
-"""Load the four demo labs (definitions, reference solutions, generated data). Idempotent."""
+"""Load the demo labs from their folders (labs/demo/<slug>/). Idempotent."""
 
 from __future__ import annotations
 
 from core.models import User
 from labs.authoring import lab_save
-from labs.demo import DEMO_LAB_SLUGS, load_lab_definition
-from labs.demo.builders import build_dataset
+from labs.demo import DEMO_LAB_SLUGS, demo_lab, load_lab_definition
 from labs.models import Lab, Submission
 from labs.services import submission_create
 
 
 def demo_lab_seed(slug: str) -> Lab:
-    definition = load_lab_definition(slug)
+    """A demo lab from its folder, by the same ``lab_save`` as an instructor's ``import_lab``; published at
+    once: its reference solution is proven by the test suite (tests/labs/test_demo_labs.py) rather than
+    by a reference run at every start (an administrator can still run one from the lab's authoring page)."""
+    lab_folder = demo_lab(slug)
     return lab_save(
-        definition=definition,
-        starter_code=definition["starter_code"],
-        solution_code=definition["solution_code"],
-        splits=build_dataset(slug),
+        definition=lab_folder.definition,
+        starter_code=lab_folder.starter_code,
+        solution_code=lab_folder.solution_code,
+        splits=lab_folder.data,
+        scoring_code=lab_folder.scoring_code,
+        files=lab_folder.files,
+        published=True,
     )
 
 

@@ -3,8 +3,11 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
+from django.core.files.uploadedfile import UploadedFile
+from django.template.defaultfilters import filesizeformat
 from django.utils.translation import gettext_lazy as _
 
+from labs.lab_archive import MAX_UNPACKED_BYTES
 from labs.models import Lab
 
 
@@ -34,3 +37,24 @@ class SubmitForm(forms.Form):
             for name in self.lab.params
             if self.cleaned_data.get(f"param_{name}") is not None
         }
+
+
+class LabUploadForm(forms.Form):
+    """A lab folder as a .zip (``labs.lab_archive``), for the authoring pages."""
+
+    archive = forms.FileField(
+        label=_("Lab folder (.zip)"),
+        help_text=_(
+            "A zip of the lab's folder, or of its contents: lab.toml, starter.py, solution.py, data/ "
+            "(build.py, score.py, files/ when the lab uses them). A known slug updates that lab."
+        ),
+        widget=forms.ClearableFileInput(attrs={"accept": ".zip,application/zip"}),
+    )
+
+    def clean_archive(self) -> UploadedFile:
+        archive = self.cleaned_data["archive"]
+        if archive.size is not None and archive.size > MAX_UNPACKED_BYTES:
+            raise forms.ValidationError(
+                _("The file is larger than %(size)s.") % {"size": filesizeformat(MAX_UNPACKED_BYTES)}
+            )
+        return archive

@@ -67,3 +67,8 @@ class LabSplits:
     @property
     def is_classification(self) -> bool:
         return self.num_classes is not None
+
+
+DEVICE_CLASSES = ("cpu", "gpu")
+DATA_FORMATS = ("csv", "npz", "images", "jsonl", "build")
+CUSTOM_METRIC = "custom"  # scored by the lab's own score.py (labs.author_code), not by labs.scoring

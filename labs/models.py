@@ -11,10 +11,21 @@ from core.bilingual import bilingual
 
 
 class Metric(models.TextChoices):
+    """What scores a lab (``labs.scoring.METRICS``, plus a lab's own ``score.py``)."""
+
     ACCURACY = "accuracy", _("accuracy")
+    TOP_K_ACCURACY = "top_k_accuracy", _("top-k accuracy")
     MACRO_F1 = "macro_f1", _("macro-F1")
-    R2 = "r2", _("R²")
+    PRECISION = "precision", _("precision")
+    RECALL = "recall", _("recall")
+    ROC_AUC = "roc_auc", _("ROC AUC")
+    LOG_LOSS = "log_loss", _("log-loss")
     MSE = "mse", _("mean squared error")
+    MAE = "mae", _("mean absolute error")
+    R2 = "r2", _("R²")
+    EXACT_MATCH = "exact_match", _("exact match")
+    PERPLEXITY = "perplexity", _("perplexity")
+    CUSTOM = "custom", _("the lab's own scoring program")
 
 
 class DeviceClass(models.TextChoices):
@@ -55,6 +66,9 @@ class Lab(models.Model):
     reference_solution = models.TextField(blank=True, help_text="never shown to learners")
     params = models.JSONField(default=dict, blank=True, help_text='{"lr": {"default": 0.01, "min": 1e-5, "max": 1}}')
     metric = models.CharField(max_length=20, choices=Metric.choices)
+    metric_options = models.JSONField(default=dict, blank=True, help_text='the metric\'s options, e.g. {"k": 5}')
+    scoring_code = models.TextField(blank=True, help_text="score.py of a custom metric; runs in the sandbox")
+    scoring_problem = models.TextField(blank=True, help_text="the last failure of score.py (for administrators)")
     higher_is_better = models.BooleanField(default=True)
     threshold = models.FloatField()
     device_class = models.CharField(max_length=10, choices=DeviceClass.choices, default=DeviceClass.CPU)
@@ -64,13 +78,26 @@ class Lab(models.Model):
     output_bytes = models.PositiveIntegerField(default=1_000_000)
     disk_mb = models.PositiveIntegerField(default=256)
     submissions_per_day = models.PositiveIntegerField(default=30)
-    published = models.BooleanField(default=True)
+    published = models.BooleanField(
+        default=False, help_text="learners see it; only with a dataset, after its reference solution passed"
+    )
+    publish_requested = models.BooleanField(default=False, help_text="publish when the reference run passes")
     dataset = models.ForeignKey(Dataset, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    reference_run = models.ForeignKey(
+        "Run", on_delete=models.SET_NULL, null=True, blank=True, related_name="+", help_text="the reference's last run"
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
         ordering = ["slug"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(published=False) | models.Q(dataset__isnull=False),
+                name="lab_published_has_dataset",
+                violation_error_message=_("A lab can be published only with a dataset."),
+            )
+        ]
 
     def __str__(self) -> str:
         return self.slug
@@ -95,6 +122,7 @@ class Submission(models.Model):
         WEB = "web", _("browser")
         API = "api", _("API")
         CLI = "cli", _("command line")
+        REFERENCE = "reference", _("reference solution")
 
     class Kind(models.TextChoices):
         PY = "py", _("Python file")

@@ -22,10 +22,12 @@ from core.broker import redis_client
 from core.models import NotificationKind
 from core.preferences import language_of
 from core.text import db_text
-from labs.datasets import dataset_test_labels
+from labs.author_code import ScoringFailed
+from labs.author_code import run_score as run_score_program
+from labs.datasets import dataset_meta, dataset_test_labels
 from labs.dispatch import runs_dispatch_waiting
-from labs.models import ACTIVE_STATES, Run, RunState, new_token
-from labs.scoring import finite, predictions_to_json, score_predictions
+from labs.models import ACTIVE_STATES, Lab, Metric, Run, RunState, Submission, new_token
+from labs.scoring import ScoreOutcome, finite, predictions_array, predictions_to_json, score_predictions
 from notifications.models import Notification
 from notifications.services import notify
 from workers import control
@@ -51,9 +53,28 @@ MAX_LOG_CHARS = 64 * 1024
 
 
 def run_ended(*, run_id: int) -> None:
-    """A run reached a final state: tell its learner, and let a waiting run take its place."""
-    run_finished_notify(run_id=run_id)
+    """A run reached a final state: tell its learner (or, for a lab's reference run, publish the lab
+    that waited for it), and let a waiting run take its place."""
+    if not reference_run_ended(run_id=run_id):
+        run_finished_notify(run_id=run_id)
     transaction.on_commit(runs_dispatch_waiting)
+
+
+def reference_run_ended(*, run_id: int) -> bool:
+    """The publish gate (``labs.publishing``): a lab whose publication waits for this reference run is
+    published when the run passed on the lab's current data and code; else it stays a draft. False
+    when the run is not a reference run."""
+    run = Run.objects.select_related("submission__lab").get(pk=run_id)
+    submission, lab = run.submission, run.submission.lab
+    if submission.source != Submission.Source.REFERENCE:
+        return False
+    current = lab.reference_run_id == run.pk and lab.dataset_id == run.dataset_id
+    current = current and submission.code == lab.reference_solution
+    if current and lab.publish_requested:
+        passed = run.state == RunState.SUCCEEDED and bool(run.passed)
+        Lab.objects.filter(pk=lab.pk, reference_run=run).update(published=passed, publish_requested=False)
+        logger.info("lab %s: reference run %s %s", lab.slug, run.pk, "passed: published" if passed else "did not pass")
+    return True
 
 
 def run_event_apply(*, run_id: int, token: str, event: dict[str, Any]) -> None:
@@ -268,13 +289,17 @@ def _on_finished(run_id: int, token: str, result: AttemptResult) -> None:
 
 
 def run_score(*, run_id: int) -> None:
-    """Score a run's predictions against the hidden labels (on the site, never in the sandbox)."""
+    """Score a run's predictions against the hidden labels (on the site, never in the learner's sandbox;
+    a custom metric's score.py in a sandbox of its own, outside any transaction: it takes seconds)."""
+    run = Run.objects.select_related("submission__lab", "dataset").filter(pk=run_id, state=RunState.SCORING).first()
+    if run is None:
+        return
+    lab = run.submission.lab
+    outcome = _outcome(lab, run)
     with transaction.atomic():
-        run = Run.objects.select_for_update().select_related("submission__lab", "dataset").filter(pk=run_id).first()
-        if run is None or run.state != RunState.SCORING:
+        run = Run.objects.select_for_update().filter(pk=run_id, state=RunState.SCORING).first()
+        if run is None:
             return
-        lab = run.submission.lab
-        outcome = score_predictions(lab.metric, dataset_test_labels(run.dataset), run.predictions)
         if outcome.error:
             run.state, run.reason = RunState.FAILED, outcome.error
         else:
@@ -282,6 +307,25 @@ def run_score(*, run_id: int) -> None:
             run.reason = ""  # a retried run's "platform: …; retrying" is history now (run.attempt keeps it)
         run.save(update_fields=["state", "reason", "score", "passed", "updated_at"])
         run_ended(run_id=run.pk)
+
+
+def _outcome(lab: Lab, run: Run) -> ScoreOutcome:
+    y_true = dataset_test_labels(run.dataset)
+    if lab.metric != Metric.CUSTOM:
+        return score_predictions(lab.metric, y_true, run.predictions, options=lab.metric_options)
+    y_pred = predictions_array(run.predictions)
+    if isinstance(y_pred, str):
+        return ScoreOutcome(error=y_pred)
+    try:
+        value = run_score_program(lab.scoring_code, y_true, y_pred, dataset_meta(run.dataset))
+    except ScoringFailed as exc:
+        # The lab author's error, never the learner's: the run fails as the platform's (no quota
+        # spent), and the administrators see why on the lab's authoring page.
+        logger.error("lab %s: score.py failed on run %s: %s", lab.slug, run.pk, exc)
+        problem = f"{timezone.now():%Y-%m-%d %H:%M} run {run.pk}: {exc}"
+        Lab.objects.filter(pk=lab.pk).update(scoring_problem=db_text(problem)[:4000])
+        return ScoreOutcome(error=f"{PLATFORM_PREFIX}the lab's scoring program failed; its authors are told")
+    return ScoreOutcome(score=value)
 
 
 def _on_lost(run_id: int, token: str) -> None:

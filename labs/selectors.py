@@ -4,6 +4,7 @@ from typing import Any
 
 from django.db.models import Count, QuerySet
 
+from cohorts.permissions import is_admin
 from core.broker import broker_reachable
 from core.models import User
 from labs.models import Lab, Run, RunState, Submission
@@ -12,6 +13,24 @@ from labs.validation import runs_counted_today
 
 def labs_published() -> QuerySet[Lab]:
     return Lab.objects.filter(published=True, dataset__isnull=False).select_related("dataset")
+
+
+def labs_visible_to(user: User) -> QuerySet[Lab]:
+    """The labs whose pages ``user`` may open: the published ones; drafts too for an administrator."""
+    if is_admin(user):
+        return Lab.objects.select_related("dataset", "reference_run")
+    return labs_published().select_related("reference_run")
+
+
+def labs_for_authoring() -> QuerySet[Lab]:
+    """Every lab, draft or published, with its dataset and reference run (the authoring list)."""
+    return Lab.objects.select_related("dataset", "reference_run").order_by("slug")
+
+
+def reference_result(lab: Lab) -> Run | None:
+    """The lab's reference run when it succeeded with a score: the lab page and its leaderboard show it."""
+    run = lab.reference_run
+    return run if run is not None and run.state == RunState.SUCCEEDED and run.score is not None else None
 
 
 def run_counts_by_state() -> dict[str, int]:

@@ -67,10 +67,10 @@ def submission_create(
         )
         if upload is not None:
             submission.original_file.save(upload.name or "solution", ContentFile(raw), save=True)
-        return _run_create(submission)
+        return run_create(submission)
 
 
-def _run_create(submission: Submission) -> Run:
+def run_create(submission: Submission) -> Run:
     run = Run.objects.create(
         submission=submission,
         dataset=submission.lab.dataset,
@@ -87,7 +87,7 @@ def run_rerun(*, run: Run) -> Run:
     with transaction.atomic():
         User.objects.select_for_update().filter(pk=submission.learner_id).first()
         check_quota(learner_id=submission.learner_id, lab=submission.lab)
-        return _run_create(submission)
+        return run_create(submission)
 
 
 def run_cancel(*, run: Run) -> None:

@@ -9,10 +9,12 @@ from django.shortcuts import get_object_or_404, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
+from cohorts.permissions import is_admin
 from labs import selectors, services
 from labs.forms import SubmitForm
 from labs.models import Run, Submission
 from labs.permissions import can_act_on_run, can_view_run
+from labs.preview import data_preview
 from labs.throttling import submission_throttled_message, submission_wait
 from labs.validation import SubmissionRejected
 
@@ -24,7 +26,7 @@ def lab_list(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def lab_detail(request: HttpRequest, slug: str) -> HttpResponse:
-    lab = get_object_or_404(selectors.labs_published(), slug=slug)
+    lab = get_object_or_404(selectors.labs_visible_to(request.user), slug=slug)
     last = selectors.last_submission(learner=request.user, lab=lab)
     form = SubmitForm(
         request.POST or None, request.FILES or None, lab=lab, initial={"code": last.code if last else lab.starter_code}
@@ -54,6 +56,9 @@ def lab_detail(request: HttpRequest, slug: str) -> HttpResponse:
         "runs_left": selectors.runs_left_today(learner=request.user, lab=lab),
         "best": selectors.best_run(learner=request.user, lab=lab),
         "lessons": lab.lessons.filter(course__published=True).select_related("course").order_by("course", "position"),
+        "reference": selectors.reference_result(lab),
+        "preview": data_preview(lab.dataset) if lab.dataset else None,
+        "can_author": is_admin(request.user),
     }
     return render(request, "labs/lab_detail.html", context, status=429 if wait else 400 if form.errors else 200)
 

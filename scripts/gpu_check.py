@@ -70,7 +70,7 @@ def cuda_without_proc() -> None:
 def _digits_dataset(folder: Path) -> tuple[Path, object, int]:
     import numpy as np
 
-    from labs.demo.builders import build_dataset
+    from labs.demo import build_dataset
 
     data = build_dataset("digits-cnn")
     path = folder / "digits.npz"

@@ -134,3 +134,19 @@ def count_test_rows(path: Path) -> int:
     if len(shape) < 1:
         raise DatasetError(f"dataset {path.name}: x_test must have one row per example")
     return int(shape[0])
+
+
+def lab_files(path: Path) -> dict[str, bytes]:
+    """The lab's ``[files]`` stored in the dataset (``files/<name>`` arrays of bytes): name -> content."""
+    prefix = "files/"
+    found: dict[str, bytes] = {}
+    try:
+        with zipfile.ZipFile(path) as archive:
+            for member in archive.namelist():
+                if member.startswith(prefix) and member.endswith(".npy"):
+                    with archive.open(member) as handle:
+                        array = np.lib.format.read_array(handle, allow_pickle=False)
+                    found[member[len(prefix) : -len(".npy")]] = array.tobytes()
+    except (OSError, ValueError, zipfile.BadZipFile) as exc:
+        raise DatasetError(f"dataset {path.name} is not a readable .npz: {exc}") from exc
+    return found

@@ -97,7 +97,8 @@ class AttemptResult:
     and are ready to be scored by the site); None only when the message named none (the site
     treats that as failed). ``reason``: None, or ``limit: <what>``, ``error: <what>``,
     ``cancelled: by user``, ``platform: <what>`` (the platform's fault: not counted against the
-    learner, tried again). ``predictions``: one number per test row, only when succeeded.
+    learner, tried again). ``predictions``: one number, one list of numbers (class scores, token ids)
+    or one string per test row, only when succeeded.
     ``log_tail``: the learner's stdout+stderr, head and tail within ``limits.output_bytes``, plus
     a ``[lab runner]`` line when the platform stopped the run. ``sandbox``: the backend;
     ``"dev-fallback (no isolation)"`` deserves a warning on the site. ``warm_start``: the run got
@@ -110,7 +111,7 @@ class AttemptResult:
 
     state: str | None = None
     reason: str | None = None
-    predictions: list[float] | None = None
+    predictions: list[Any] | None = None
     log_tail: str = ""
     torch_version: str = ""
     device: str = ""
@@ -128,9 +129,7 @@ class AttemptResult:
         if self.predictions is not None:
             if not isinstance(self.predictions, list):
                 raise EventError(f"result.predictions: must be a list or null, got {_type_name(self.predictions)}")
-            for index, value in enumerate(self.predictions):
-                if value is not None:  # a missing value, scored as wrong
-                    _check_number(value, f"result.predictions[{index}]")
+            _check_predictions(self.predictions)
         for name in ("log_tail", "torch_version", "device", "sandbox", "worker_host", "started_at", "finished_at"):
             _check_str(getattr(self, name), f"result.{name}")
         _check_number(self.duration_s, "result.duration_s")
@@ -154,6 +153,21 @@ class AttemptResult:
 
 
 _RESULT_FIELDS = tuple(f.name for f in dataclasses.fields(AttemptResult))
+
+
+def _check_predictions(predictions: list[Any]) -> None:
+    """One number (null: a missing value, scored as wrong) per row, one list of numbers per row (class
+    scores, token ids) or one string per row: never a mix."""
+    kinds = {"string" if isinstance(v, str) else "list" if isinstance(v, list) else "number" for v in predictions}
+    if len(kinds) > 1:
+        raise EventError(f"result.predictions: mixes {' and '.join(kind + 's' for kind in sorted(kinds))}")
+    for index, value in enumerate(predictions):
+        if isinstance(value, list):
+            for inner, item in enumerate(value):
+                if item is not None:
+                    _check_number(item, f"result.predictions[{index}][{inner}]")
+        elif value is not None and not isinstance(value, str):
+            _check_number(value, f"result.predictions[{index}]")
 
 
 # ------------------------------------------------------------------------------------------
@@ -291,7 +305,7 @@ def event_from_dict(data: Any) -> Event:
       ``events`` a list of JSON objects (their content is not checked: the site keeps what it
       understands of each); ``result`` a JSON object; ``result.predictions`` null or a list of
       numbers or nulls (int or float, never bool; NaN and null are let through, the site scores
-      them as wrong);
+      them as wrong), of lists of such numbers, or of strings, never mixed;
       ``duration_s`` a number, ``warm_start`` a bool, ``metrics_dropped`` an integer.
     - Values are not judged: ``result.state`` may be any string (the site treats anything but
       succeeded, timed_out and cancelled as failed), and nothing is cut to length (the site

@@ -47,6 +47,15 @@ PREDICTIONS_PATH = "out/predictions.npy"
 JOB_FILE = "job.json"
 SOLUTION_FILE = "solution.py"
 DATASET_FILE = "dataset.npz"
+FILES_DIR = "files"  # the lab's [files]: read-only, on sys.path, ``run.files``
+FILES_PREFIX = "files/"  # their arrays' names in the dataset .npz (uint8 bytes)
+# The "score" task: a custom metric's score.py with the labels and a run's predictions (labs.author_code).
+SCORE_PROGRAM_FILE = "score.py"
+SCORE_INPUT_FILE = "score_input.npz"
+SCORE_META_FILE = "meta.json"
+SCORE_RESULT_PATH = "out/score.json"
+MAX_PREDICTION_VALUES = 250_000  # numbers in all (rows × class scores); they travel as JSON
+MAX_PREDICTION_CHARS = 1_000  # per string
 PHASE_USER_CODE = "user_code"  # from this event on, the learner's code is running
 EXIT_OK = 0
 EXIT_FAILED = 1
@@ -134,10 +143,20 @@ class Training:
     """``run`` in ``train(data, run)``: what the learner's training code gets to know and to report
     (device, params, seed, ``log`` and ``time_left``). Not the site's ``labs.models.Run``."""
 
-    def __init__(self, *, device: str, params: dict[str, Any], seed: int, deadline: float, channel: EventChannel):
+    def __init__(
+        self,
+        *,
+        device: str,
+        params: dict[str, Any],
+        seed: int,
+        deadline: float,
+        channel: EventChannel,
+        files: Path | None = None,
+    ):
         self.device = device
         self.params = params
         self.seed = seed
+        self.files = files  # the lab's [files] folder (read-only; also on sys.path), or None
         self._deadline = deadline
         self._started = time.monotonic()
         self._channel = channel
@@ -193,7 +212,8 @@ class Training:
 
 
 class LabData:
-    """``data`` in ``train(data, run)``: CPU tensors (features float32, labels as stored)."""
+    """``data`` in ``train(data, run)``: CPU tensors (features float32, labels as stored), or lists of
+    str where the lab's data is text (``jsonl``, or strings from ``build.py``)."""
 
     def __init__(self, **fields: Any) -> None:
         self.x_train = fields["x_train"]
@@ -205,6 +225,8 @@ class LabData:
 
     def __repr__(self) -> str:
         def shape(tensor: Any) -> str:
+            if isinstance(tensor, list):
+                return f"list of {len(tensor)} str"
             return "None" if tensor is None else f"{tuple(tensor.shape)} {str(tensor.dtype).replace('torch.', '')}"
 
         return (
@@ -230,19 +252,23 @@ def warm_up() -> str:
     return str(torch.__version__)
 
 
-def _label_tensor(array: Any) -> Any:
+def label_tensor(array: Any) -> Any:
     import numpy as np
     import torch
 
+    if array.dtype.kind in "US":
+        return [str(value) for value in array]
     if array.dtype.kind in "iub":
         return torch.from_numpy(np.ascontiguousarray(array, dtype=np.int64))
     return torch.from_numpy(np.ascontiguousarray(array, dtype=np.float32))
 
 
-def _feature_tensor(array: Any) -> Any:
+def feature_tensor(array: Any) -> Any:
     import numpy as np
     import torch
 
+    if array.dtype.kind in "US":
+        return [str(value) for value in array]
     return torch.from_numpy(np.ascontiguousarray(array, dtype=np.float32))
 
 
@@ -252,20 +278,20 @@ def load_data(path: Path) -> tuple[LabData, Any]:
 
     try:
         with np.load(path, allow_pickle=False) as archive:
-            arrays = {name: archive[name] for name in archive.files}
+            arrays = {name: archive[name] for name in archive.files if not name.startswith(FILES_PREFIX)}
     except (OSError, ValueError) as exc:
         raise PlatformError(f"the dataset cannot be read: {exc}") from exc
     missing = [name for name in ("x_train", "y_train", "x_test") if name not in arrays]
     if missing:
         raise PlatformError(f"the dataset has no {', '.join(missing)}")
     fields: dict[str, Any] = {
-        "x_train": _feature_tensor(arrays["x_train"]),
-        "y_train": _label_tensor(arrays["y_train"]),
+        "x_train": feature_tensor(arrays["x_train"]),
+        "y_train": label_tensor(arrays["y_train"]),
     }
     if "x_val" in arrays:
-        fields["x_val"] = _feature_tensor(arrays["x_val"])
+        fields["x_val"] = feature_tensor(arrays["x_val"])
     if "y_val" in arrays:
-        fields["y_val"] = _label_tensor(arrays["y_val"])
+        fields["y_val"] = label_tensor(arrays["y_val"])
     if "num_classes" in arrays:
         fields["num_classes"] = int(arrays["num_classes"])
     meta: Any = {}
@@ -277,11 +303,13 @@ def load_data(path: Path) -> tuple[LabData, Any]:
         if not isinstance(meta, dict):
             raise PlatformError("the dataset's meta_json is not a JSON object")
     fields["meta"] = meta
-    return LabData(**fields), _feature_tensor(arrays["x_test"])
+    return LabData(**fields), feature_tensor(arrays["x_test"])
 
 
 def to_predictions(raw: Any, expected_rows: int) -> Any:
-    """``predict``'s return value as a 1-D float64 numpy array, or a clear PredictionError."""
+    """``predict``'s return value as a numpy array: one number per row (float64, 1-D), one row of
+    numbers per row (float64, 2-D: class scores, token ids) or one string per row; else a clear
+    PredictionError. Whether that shape suits the lab's metric is checked by the site."""
     import numpy as np
     import torch
 
@@ -290,29 +318,53 @@ def to_predictions(raw: Any, expected_rows: int) -> Any:
             raise PredictionError("predict returned complex numbers; expected real numbers")
         # float64 on the CPU: also covers bfloat16, which numpy cannot represent.
         array = raw.detach().to("cpu", torch.float64).numpy()
+    elif isinstance(raw, list | tuple) and any(isinstance(value, str) for value in raw):
+        array = _strings(raw)
+    elif isinstance(raw, list | tuple) and raw and all(isinstance(value, torch.Tensor) for value in raw):
+        try:
+            array = torch.stack([value.detach().to("cpu", torch.float64) for value in raw]).numpy()
+        except RuntimeError as exc:
+            raise PredictionError(f"predict returned tensors of different shapes: {exc}") from None
     elif isinstance(raw, np.ndarray | list | tuple):
         try:
             array = np.asarray(raw)
         except ValueError as exc:
             raise PredictionError(f"predict returned a ragged list: {exc}") from None
+        if array.dtype.kind in "US":
+            array = _strings(array.tolist())
     else:
         raise PredictionError(f"predict returned {type(raw).__name__}; expected a 1-D tensor, array or list")
-    if array.dtype.kind not in "biuf":
-        raise PredictionError(f"predict returned values of type {array.dtype}; expected numbers")
+    if array.dtype.kind not in "biufU":
+        raise PredictionError(f"predict returned values of type {array.dtype}; expected numbers or strings")
     if array.ndim == 2 and array.shape[1] == 1:
         array = array[:, 0]
-    if array.ndim != 1:
-        hint = " (for class scores, return scores.argmax(dim=1))" if array.ndim == 2 else ""
+    if array.ndim not in (1, 2) or (array.ndim == 2 and array.dtype.kind == "U"):
         raise PredictionError(
-            f"predict returned an array of shape {tuple(array.shape)}; expected one prediction per test row{hint}"
+            f"predict returned an array of shape {tuple(array.shape)}; expected one prediction per test row"
+            " (a number, a row of class scores, or a string)"
         )
     if len(array) != expected_rows:
         raise PredictionError(f"predict returned {len(array)} predictions for {expected_rows} test rows")
+    if array.dtype.kind == "U":
+        return array
+    if array.size > MAX_PREDICTION_VALUES:
+        raise PredictionError(f"predict returned {array.size} numbers; at most {MAX_PREDICTION_VALUES} are kept")
     array = array.astype(np.float64)
     bad = int(np.count_nonzero(~np.isfinite(array)))
     if bad:
         raise PredictionError(f"predict returned {bad} non-finite values (NaN or inf)")
     return array
+
+
+def _strings(values: list[Any]) -> Any:
+    import numpy as np
+
+    if not all(isinstance(value, str) for value in values):
+        raise PredictionError("predict returned a mix of strings and other values")
+    longest = max((len(value) for value in values), default=0)
+    if longest > MAX_PREDICTION_CHARS:
+        raise PredictionError(f"predict returned a string of {longest} characters; at most {MAX_PREDICTION_CHARS}")
+    return np.asarray(values, dtype=str)
 
 
 def write_predictions(job_dir: Path, predictions: Any) -> None:
@@ -392,8 +444,16 @@ def run_job(job_dir: Path, go: dict[str, Any], channel: EventChannel) -> int:
             torch.cuda.set_per_process_memory_fraction(float(os.environ["LAB_GPU_MEMORY_FRACTION"]))
         seed_everything(int(job["seed"]))
         data, x_test = load_data(job_dir / DATASET_FILE)
+        files = job_dir / FILES_DIR
+        if files.is_dir():
+            sys.path.insert(0, str(files))  # `import helper` for the lab's own modules
         run = Training(
-            device=job["device"], params=job["params"], seed=int(job["seed"]), deadline=go["deadline"], channel=channel
+            device=job["device"],
+            params=job["params"],
+            seed=int(job["seed"]),
+            deadline=go["deadline"],
+            channel=channel,
+            files=files if files.is_dir() else None,
         )
         channel.emit({"kind": "phase", "phase": PHASE_USER_CODE})
         phase = PHASE_USER_CODE
@@ -417,6 +477,36 @@ def run_job(job_dir: Path, go: dict[str, Any], channel: EventChannel) -> int:
             print(f"error: {exc}", file=sys.stderr, flush=True)  # a traceback would add nothing
         else:
             print_learner_traceback(exc)
+        channel.emit({"kind": "failure", "reason": describe_failure(exc)})
+        return EXIT_FAILED
+
+
+def run_score_task(job_dir: Path, channel: EventChannel) -> int:
+    """The "score" task: the lab's ``score(y_true, y_pred, meta)`` on the hidden labels and a run's
+    predictions (no learner code here), its value written to ``out/score.json``."""
+    import numpy as np
+
+    try:
+        with np.load(job_dir / SCORE_INPUT_FILE, allow_pickle=False) as arrays:
+            y_true, y_pred = arrays["y_true"], arrays["y_pred"]
+        meta = json.loads((job_dir / SCORE_META_FILE).read_text())
+        spec = importlib.util.spec_from_file_location("score", job_dir / SCORE_PROGRAM_FILE)
+        if spec is None or spec.loader is None:
+            raise PlatformError("cannot load score.py")
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        if not callable(getattr(module, "score", None)):
+            raise NameError("score.py does not define score(y_true, y_pred, meta)")
+        value = module.score(y_true, y_pred, meta)
+        if isinstance(value, np.generic):
+            value = value.item()
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise TypeError(f"score() returned {type(value).__name__}; expected a number")
+        (job_dir / "out").mkdir(exist_ok=True)
+        (job_dir / SCORE_RESULT_PATH).write_text(json.dumps({"score": float(value)}))
+        return EXIT_OK
+    except BaseException as exc:  # noqa: BLE001 - the author's code: any failure is reported as theirs
+        print_learner_traceback(exc)
         channel.emit({"kind": "failure", "reason": describe_failure(exc)})
         return EXIT_FAILED
 
@@ -488,7 +578,7 @@ def main(argv: list[str] | None = None) -> NoReturn:
     lower_rlimits(go.get("rlimits") or {})
     job_dir = Path(go.get("job") or args.job)
     os.chdir(job_dir)
-    _exit(run_job(job_dir, go, channel))
+    _exit(run_score_task(job_dir, channel) if go.get("task") == "score" else run_job(job_dir, go, channel))
 
 
 if __name__ == "__main__":

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import contextlib
 import importlib.metadata
+import io
 import json
 import logging
 import math
@@ -38,7 +39,7 @@ import numpy as np
 
 from workers import harness, jobdirs, warm
 from workers.cgroups import CgroupError
-from workers.dataset_cache import DatasetError, count_test_rows, fetch_dataset, link_into
+from workers.dataset_cache import DatasetError, count_test_rows, fetch_dataset, lab_files, link_into
 from workers.events import AttemptResult
 from workers.jobspec import JobSpec
 from workers.progress import EventReader, OutputCapture, ProgressBatcher
@@ -94,9 +95,18 @@ def _write_job_files(job_dir: Path, spec: JobSpec, dataset: Path) -> None:
     job = {"device": spec.device, "params": spec.params, "seed": spec.seed}
     _write_new_file(job_dir, harness.JOB_FILE, json.dumps(job).encode())
     link_into(dataset, job_dir / harness.DATASET_FILE)
+    files = lab_files(dataset)
+    if files:  # the lab's [files]: root's, read-only for the learner's uid
+        folder = job_dir / harness.FILES_DIR
+        folder.mkdir(mode=0o755)
+        for name, payload in files.items():
+            if name and name == os.path.basename(name) and not name.startswith("."):
+                _write_new_file(folder, name, payload)
+                os.chmod(folder / name, 0o444)
+        os.chmod(folder, 0o555)  # noqa: S103 - readable by the sandbox uid, writable by none
 
 
-def _prepare_jobs_root() -> Path:
+def prepare_jobs_root() -> Path:
     root = jobs_dir()
     root.mkdir(parents=True, exist_ok=True)
     # Other uids may traverse (their own bind mount) but not list the run folders.
@@ -136,7 +146,7 @@ def _take_warm_sandbox(spec: JobSpec, backend: SandboxBackend, dataset: Path) ->
 
 
 def _start_fresh_sandbox(spec: JobSpec, backend: SandboxBackend, dataset: Path) -> Sandbox:
-    job_dir = jobdirs.create(_prepare_jobs_root())
+    job_dir = jobdirs.create(prepare_jobs_root())
     try:
         _write_job_files(job_dir, spec, dataset)
         return backend.start(job_dir=job_dir, limits=spec.limits, device=spec.device, label=job_dir.name)
@@ -304,37 +314,56 @@ def _kill(watch: _Watch, sandbox: Sandbox, reason: str) -> None:
 # ------------------------------------------------------------------------------------------
 # the outcome
 # ------------------------------------------------------------------------------------------
-def read_predictions(job_dir: Path, expected_rows: int) -> tuple[list[float] | None, str | None]:
-    """The predictions file, read defensively: the folder belongs to the learner's uid.
+def read_job_output(job_dir: Path, name: str, max_bytes: int) -> tuple[bytes | None, str | None]:
+    """``out/<name>`` of a job folder, read defensively: the folder belongs to the sandbox's uid.
 
     Every path component is opened with O_NOFOLLOW (a symlink planted by learner code must
-    not make this root process read a host file), the file must be a regular one of sane size,
-    and its content is checked again here: shape, length, finiteness.
+    not make this root process read a host file), and the file must be a regular one of at most
+    ``max_bytes``. ``(None, None)`` when there is no such file; ``(None, problem)`` when it is wrong.
     """
     flags = os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC
+    what = name.partition(".")[0]  # "predictions", "score"
     fds: list[int] = []
     try:
         fds.append(os.open(job_dir, flags | os.O_DIRECTORY))
         fds.append(os.open("out", flags | os.O_DIRECTORY, dir_fd=fds[-1]))
-        fds.append(os.open("predictions.npy", flags | os.O_NONBLOCK, dir_fd=fds[-1]))
+        fds.append(os.open(name, flags | os.O_NONBLOCK, dir_fd=fds[-1]))
         info = os.fstat(fds[-1])
         if not stat.S_ISREG(info.st_mode):
-            return None, "the predictions file is not a regular file"
-        if info.st_size > 8 * expected_rows + 64 * 1024:
-            return None, "the predictions file is larger than the predictions can be"
+            return None, f"the {what} file is not a regular file"
+        if info.st_size > max_bytes:
+            return None, f"the {what} file is larger than the {what} can be"
         with os.fdopen(os.dup(fds[-1]), "rb") as handle:
-            array = np.load(handle, allow_pickle=False)
+            return handle.read(max_bytes + 1), None
     except FileNotFoundError:
         return None, None
-    except Exception as exc:  # noqa: BLE001 - a crafted .npy header can raise almost anything
-        return None, f"the predictions file cannot be read: {str(exc)[:200] or type(exc).__name__}"
+    except OSError as exc:
+        return None, f"the {what} file cannot be read: {str(exc)[:200] or type(exc).__name__}"
     finally:
         for fd in fds:
             os.close(fd)
-    if array.ndim != 1 or array.dtype.kind not in "biuf":
-        return None, f"the predictions have shape {array.shape} and type {array.dtype}; expected 1-D numbers"
+
+
+def read_predictions(job_dir: Path, expected_rows: int) -> tuple[list[Any] | None, str | None]:
+    """The predictions file (``out/predictions.npy``), read defensively (``read_job_output``) and
+    checked again here: one finite number, one row of finite numbers or one string per test row."""
+    limit = 8 * harness.MAX_PREDICTION_VALUES + 4 * harness.MAX_PREDICTION_CHARS * expected_rows + 64 * 1024
+    payload, problem = read_job_output(job_dir, "predictions.npy", limit)
+    if payload is None:
+        return None, problem
+    try:
+        array = np.load(io.BytesIO(payload), allow_pickle=False)
+    except Exception as exc:  # noqa: BLE001 - a crafted .npy header can raise almost anything
+        return None, f"the predictions file cannot be read: {str(exc)[:200] or type(exc).__name__}"
+    strings = array.ndim == 1 and array.dtype.kind == "U"
+    if not strings and (array.ndim not in (1, 2) or array.dtype.kind not in "biuf"):
+        return None, f"the predictions have shape {array.shape} and type {array.dtype}; expected numbers or strings"
     if len(array) != expected_rows:
         return None, f"predict returned {len(array)} predictions for {expected_rows} test rows"
+    if strings:
+        return [str(value) for value in array], None
+    if array.size > harness.MAX_PREDICTION_VALUES:
+        return None, f"the predictions hold {array.size} numbers; at most {harness.MAX_PREDICTION_VALUES}"
     values = array.astype(np.float64)
     if not np.all(np.isfinite(values)):
         return None, "the predictions contain NaN or infinite values"

@@ -202,13 +202,14 @@ class Sandbox:
         self._lock = threading.Lock()
 
     # -- the job protocol -------------------------------------------------------------------
-    def send_go(self, deadline_monotonic: float) -> None:
-        """Start the job: the harness reads one line, then never reads stdin again."""
+    def send_go(self, deadline_monotonic: float, task: str = "train") -> None:
+        """Start the job: the harness reads one line, then never reads stdin again. ``task``: "train"
+        (a learner's run) or "score" (a custom metric's score.py, ``workers.author_jobs``)."""
         stdin: IO[bytes] | None = self.popen.stdin
         if stdin is None:
             return
         with contextlib.suppress(BrokenPipeError, OSError):
-            go = {"deadline": deadline_monotonic, "job": self.job_dir_inside, "rlimits": self.rlimits}
+            go = {"deadline": deadline_monotonic, "job": self.job_dir_inside, "rlimits": self.rlimits, "task": task}
             stdin.write((json.dumps(go) + "\n").encode())
             stdin.flush()
         with contextlib.suppress(BrokenPipeError, OSError):

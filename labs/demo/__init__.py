@@ -1,13 +1,13 @@
-"""The four demo labs of the platform.
+"""The demo labs of the platform: lab folders (``labs.lab_folder``), loaded by the same code as an
+instructor's.
 
-Each lab lives in ``labs/demo/<slug>/`` with a ``lab.toml`` definition, a
-reference ``solution.py`` and a learner ``starter.py``. The Python files there
-are data for the platform (read as text, run in the lab sandbox), never
-imported as modules of this package.
+Each lab lives in ``labs/demo/<slug>/``: ``lab.toml``, a reference ``solution.py``, a learner
+``starter.py``, and its data (``data/`` or a ``build.py``). The Python files there are data for the
+platform (read as text, run in the lab sandbox or, for ``build.py``, in a process of their own),
+never imported as modules of this package.
 
-This module needs no Django and no torch (``labs.lab_spec``: the standard library and numpy), so the
-site's seed command and ``local_run`` both use it; data, scoring and the local harness live in
-``builders.py``, ``labs.scoring`` and ``local_run.py``.
+This module needs no Django and no torch (the standard library and numpy), so the site's seed command
+and ``local_run`` both use it.
 """
 
 from __future__ import annotations
@@ -16,14 +16,21 @@ import tomllib
 from pathlib import Path
 from typing import Any
 
-from labs.lab_spec import LIMIT_KEYS, REQUIRED_KEYS, param_problems
+from labs.lab_folder import LabFolder, definition_problems, metric_table, read_lab_folder
+from labs.lab_spec import LabSplits
 
-DEMO_LAB_SLUGS: tuple[str, ...] = ("linear-regression", "digits-mlp", "digits-cnn", "two-spirals")
+DEMO_LAB_SLUGS: tuple[str, ...] = (
+    "linear-regression",
+    "digits-mlp",
+    "digits-cnn",
+    "two-spirals",
+    "loan-default",
+    "shapes",
+    "transformer-addition",
+    "finetune-lora",
+)
 
 LABS_DIR = Path(__file__).resolve().parent
-
-METRIC_NAMES = frozenset({"r2", "mse", "accuracy", "macro_f1"})
-DEVICE_CLASSES = frozenset({"cpu", "gpu"})
 
 
 def lab_dir(slug: str) -> Path:
@@ -34,15 +41,11 @@ def lab_dir(slug: str) -> Path:
 
 
 def load_lab_definition(slug: str) -> dict[str, Any]:
-    """The lab's ``lab.toml`` as a dict, plus ``solution_code`` and ``starter_code`` text.
-
-    ``params`` maps each hyper-parameter name to ``{type, default, min, max}``;
-    ``limits`` holds ``wall_seconds``, ``memory_mb``, ``processes``,
-    ``output_bytes`` and ``disk_mb``.
-    """
+    """The lab's ``lab.toml`` as a dict (``metric`` its name, ``metric_options`` its options), plus
+    ``solution_code`` and ``starter_code`` text. Reads no data (``demo_lab`` does)."""
     folder = lab_dir(slug)
     with (folder / "lab.toml").open("rb") as fh:
-        definition = tomllib.load(fh)
+        definition = metric_table(tomllib.load(fh))
     if definition.get("slug") != slug:
         raise ValueError(f"{folder / 'lab.toml'} declares slug {definition.get('slug')!r}")
     definition["solution_code"] = (folder / "solution.py").read_text(encoding="utf-8")
@@ -50,30 +53,26 @@ def load_lab_definition(slug: str) -> dict[str, Any]:
     return definition
 
 
+_LOADED: dict[str, LabFolder] = {}
+
+
+def demo_lab(slug: str) -> LabFolder:
+    """The demo lab ``slug`` read whole from its folder (once per process: ``build.py`` runs once)."""
+    if slug not in _LOADED:
+        _LOADED[slug] = read_lab_folder(lab_dir(slug))
+    return _LOADED[slug]
+
+
+def build_dataset(slug: str) -> LabSplits:
+    """The data of the demo lab ``slug`` (deterministic)."""
+    return demo_lab(slug).data
+
+
 def param_defaults(definition: dict[str, Any]) -> dict[str, int | float]:
     """``{name: default}`` of a definition's hyper-parameters."""
-    return {name: spec["default"] for name, spec in definition["params"].items()}
+    return {name: spec["default"] for name, spec in definition.get("params", {}).items()}
 
 
 def validate_definition(definition: dict[str, Any]) -> list[str]:
     """Problems found in a lab definition (an empty list when it is valid)."""
-    errors = [f"missing key {key!r}" for key in (*REQUIRED_KEYS, "params") if key not in definition]
-    if errors:
-        return errors
-    if definition["metric"] not in METRIC_NAMES:
-        errors.append(f"metric must be one of {sorted(METRIC_NAMES)}")
-    if definition["device_class"] not in DEVICE_CLASSES:
-        errors.append(f"device_class must be one of {sorted(DEVICE_CLASSES)}")
-    if not isinstance(definition["higher_is_better"], bool):
-        errors.append("higher_is_better must be a boolean")
-    if not isinstance(definition["threshold"], int | float):
-        errors.append("threshold must be a number")
-    for name, spec in definition["params"].items():
-        errors.extend(param_problems(name, spec))
-    limits = definition["limits"]
-    errors.extend(
-        f"limits.{key} must be a positive integer"
-        for key in LIMIT_KEYS
-        if not (isinstance(limits.get(key), int) and limits[key] > 0)
-    )
-    return errors
+    return definition_problems(definition)

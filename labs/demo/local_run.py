@@ -1,4 +1,4 @@
-"""In-process "bare run" of a demo lab submission.
+"""In-process "bare run" of a submission to a demo lab or any lab folder.
 
 Builds the ``data`` and ``run`` objects of the lab contract, executes the
 submitted code, calls ``train(data, run)`` then ``predict(model, x_test)`` and
@@ -9,6 +9,7 @@ tests use to check the reference solutions.
     python -m labs.demo.local_run two-spirals my_solution.py
     python -m labs.demo.local_run digits-mlp            # the reference solution
     python -m labs.demo.local_run digits-mlp --starter  # the starter code
+    python -m labs.demo.local_run path/to/my-lab        # a lab folder's reference solution
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from __future__ import annotations
 import argparse
 import random
 import sys
+import tempfile
 import time
 import types
 import uuid
@@ -28,11 +30,13 @@ from typing import Any
 import numpy as np
 import torch
 
-from labs.demo import DEMO_LAB_SLUGS, load_lab_definition, param_defaults
-from labs.demo.builders import build_dataset
-from labs.lab_spec import LabSplits
+from labs.demo import DEMO_LAB_SLUGS, demo_lab, param_defaults
+from labs.lab_folder import LabFolder, read_lab_folder
+from labs.lab_spec import CUSTOM_METRIC, LabSplits
 from labs.scoring import passes, score
-from workers.harness import LabData  # the very ``data`` object the sandbox gives learner code
+
+# The very ``data`` object the sandbox gives learner code, built by the same conversions.
+from workers.harness import LabData, feature_tensor, label_tensor, to_predictions
 
 DEFAULT_SEED = 0
 
@@ -51,6 +55,7 @@ class LocalRun:
         self.device = device
         self.params = dict(params)
         self.seed = seed
+        self.files: Path | None = None  # the lab's [files] folder, as in the sandbox
         self.history: list[dict[str, Any]] = []
         self._deadline = time.monotonic() + wall_seconds
         self._echo = echo
@@ -123,17 +128,47 @@ def check_device(device: str) -> str:
 
 
 def make_data(dataset: LabSplits) -> LabData:
-    def tensor(array: np.ndarray | None) -> torch.Tensor | None:
-        return None if array is None else torch.from_numpy(np.array(array, copy=True))
-
+    """``data`` as the sandbox's harness builds it (the same conversions: float32 features, text as str)."""
     return LabData(
-        x_train=tensor(dataset.x_train),
-        y_train=tensor(dataset.y_train),
-        x_val=tensor(dataset.x_val),
-        y_val=tensor(dataset.y_val),
+        x_train=feature_tensor(dataset.x_train),
+        y_train=label_tensor(dataset.y_train),
+        x_val=None if dataset.x_val is None else feature_tensor(dataset.x_val),
+        y_val=None if dataset.y_val is None else label_tensor(dataset.y_val),
         num_classes=dataset.num_classes,
         meta=dict(dataset.meta),
     )
+
+
+def load_lab(slug_or_folder: str | Path) -> LabFolder:
+    """A demo lab by slug, or any lab folder by path."""
+    if str(slug_or_folder) in DEMO_LAB_SLUGS:
+        return demo_lab(str(slug_or_folder))
+    return read_lab_folder(Path(slug_or_folder))
+
+
+@contextmanager
+def lab_files(files: dict[str, bytes]) -> Iterator[Path | None]:
+    """The lab's [files] in a temporary folder on ``sys.path`` (as ``/job/files`` in the sandbox)."""
+    if not files:
+        yield None
+        return
+    with tempfile.TemporaryDirectory(prefix="lab-files-") as tmp:
+        for name, payload in files.items():
+            (Path(tmp) / name).write_bytes(payload)
+        sys.path.insert(0, tmp)
+        try:
+            yield Path(tmp)
+        finally:
+            sys.path.remove(tmp)
+
+
+def local_score(lab: LabFolder, y_true: np.ndarray, predictions: np.ndarray) -> float:
+    definition = lab.definition
+    if definition["metric"] != CUSTOM_METRIC:
+        return score(definition["metric"], y_true, predictions, options=lab.metric_options)
+    namespace: dict[str, Any] = {}
+    exec(compile(lab.scoring_code, "score.py", "exec"), namespace)  # noqa: S102 - the lab's own program
+    return float(namespace["score"](y_true, predictions, dict(lab.data.meta)))
 
 
 @contextmanager
@@ -169,7 +204,7 @@ def _timed(fn: Callable[[], Any]) -> tuple[Any, float]:
 
 
 def execute(
-    slug: str,
+    slug: str | Path,
     code: str,
     device: str = "cpu",
     *,
@@ -178,9 +213,9 @@ def execute(
     echo: bool = False,
     filename: str | None = None,
 ) -> LocalRunResult:
-    """Run ``code`` on the lab ``slug`` and score it (full details)."""
-    definition = load_lab_definition(slug)
-    dataset = build_dataset(slug)
+    """Run ``code`` on the lab ``slug`` (a demo lab's slug or a lab folder's path) and score it."""
+    lab = load_lab(slug)
+    definition, dataset = lab.definition, lab.data
     run = LocalRun(
         device=check_device(device),
         params=resolve_params(definition, params),
@@ -189,14 +224,16 @@ def execute(
         echo=echo,
     )
     data = make_data(dataset)
-    x_test = torch.from_numpy(np.array(dataset.x_test, copy=True))
-    with submission_module(code, filename or f"<{slug} submission>") as module:
+    x_test = feature_tensor(dataset.x_test)
+    with lab_files(lab.files) as files, submission_module(code, filename or f"<{lab.slug} submission>") as module:
+        run.files = files
         seed_everything(seed)
         model, train_seconds = _timed(lambda: module.train(data, run))
-        predictions, predict_seconds = _timed(lambda: module.predict(model, x_test))
-    value = score(definition["metric"], dataset.y_test, to_numpy(predictions))
+        with torch.no_grad():
+            predictions, predict_seconds = _timed(lambda: module.predict(model, x_test))
+    value = local_score(lab, dataset.y_test, to_predictions(predictions, len(dataset.y_test)))
     return LocalRunResult(
-        slug=slug,
+        slug=lab.slug,
         metric=definition["metric"],
         threshold=definition["threshold"],
         score=value,
@@ -232,7 +269,7 @@ def _parse_args(argv: list[str] | None) -> argparse.Namespace:
         prog="python -m labs.demo.local_run",
         description="Run a demo lab submission locally and print its score.",
     )
-    parser.add_argument("slug", choices=DEMO_LAB_SLUGS)
+    parser.add_argument("slug", help=f"a demo lab ({', '.join(DEMO_LAB_SLUGS)}) or the path of a lab folder")
     parser.add_argument("file", nargs="?", type=Path, help="submission (default: the reference)")
     parser.add_argument("--starter", action="store_true", help="run the lab's starter code")
     parser.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
@@ -256,8 +293,9 @@ def main(argv: list[str] | None = None) -> int:
         code, filename = args.file.read_text(encoding="utf-8"), str(args.file)
     else:
         which = "starter" if args.starter else "solution"
-        code = load_lab_definition(args.slug)[f"{which}_code"]
-        filename = f"labs/demo/{args.slug}/{which}.py"
+        lab = load_lab(args.slug)
+        code = lab.solution_code if which == "solution" else lab.starter_code
+        filename = f"{args.slug}/{which}.py"
     result = execute(
         args.slug, code, args.device, seed=args.seed, params=dict(args.param), echo=not args.quiet, filename=filename
     )

@@ -49,7 +49,8 @@ def make_lab(slug: str, *, metric: str = "accuracy", threshold: float = 0.8, hig
         n_test=1,
         feature_shape=[1],
     )
-    lab.save(update_fields=["dataset"])
+    lab.published = True  # a draft until it has its dataset
+    lab.save(update_fields=["dataset", "published"])
     return lab
 
 

@@ -50,5 +50,6 @@ def tiny_lab_create() -> Lab:
         y_test=np.array([0, 1, 2, 0, 1, 2, 0, 1, 2, 0]),
         num_classes=3,
     )
+    Lab.objects.filter(pk=lab.pk).update(published=True)  # a draft until it has its dataset
     lab.refresh_from_db()
     return lab

@@ -17,8 +17,7 @@ import torch
 from sklearn.datasets import load_digits
 from sklearn.metrics import f1_score, r2_score
 
-from labs.demo import DEMO_LAB_SLUGS, LABS_DIR, load_lab_definition, validate_definition
-from labs.demo.builders import build_dataset
+from labs.demo import DEMO_LAB_SLUGS, LABS_DIR, build_dataset, demo_lab, load_lab_definition, validate_definition
 from labs.demo.local_run import main, make_data, resolve_params, run_solution
 from labs.lab_spec import LabSplits
 from labs.scoring import METRICS, WORST, passes, score
@@ -30,6 +29,13 @@ EXPECTED = {  # slug: (metric, threshold, device_class, x shapes of train/val/te
     "digits-mlp": ("accuracy", 0.95, "cpu", ((1079, 64), (359, 64), (359, 64)), 10),
     "digits-cnn": ("accuracy", 0.97, "gpu", ((1079, 1, 8, 8), (359, 1, 8, 8), (359, 1, 8, 8)), 10),
     "two-spirals": ("accuracy", 0.95, "cpu", ((1000, 2), (200, 2), (400, 2)), 2),
+}
+CLASSIC = tuple(EXPECTED)  # the first four: numeric data, an `epochs` parameter, val_* curves
+NEW_LABS = {  # slug: (metric, threshold, device_class, [data] format)
+    "loan-default": ("roc_auc", 0.9, "cpu", "csv"),
+    "shapes": ("macro_f1", 0.9, "cpu", "images"),
+    "transformer-addition": ("exact_match", 0.9, "gpu", "build"),
+    "finetune-lora": ("accuracy", 0.9, "gpu", "jsonl"),
 }
 #: A reference solution must beat its threshold by at least this much.
 MARGIN = 0.01
@@ -58,14 +64,14 @@ def _rows(x: np.ndarray) -> set[bytes]:
 
 def test_slugs_match_folders() -> None:
     folders = {p.name for p in LABS_DIR.iterdir() if (p / "lab.toml").is_file()}
-    assert folders == set(DEMO_LAB_SLUGS) == set(EXPECTED)
+    assert folders == set(DEMO_LAB_SLUGS) == set(EXPECTED) | set(NEW_LABS)
     assert (LABS_DIR / "__init__.py").is_file()
 
 
 @pytest.mark.parametrize("slug", DEMO_LAB_SLUGS)
 def test_definition_is_complete(slug: str) -> None:
     definition = load_lab_definition(slug)
-    metric, threshold, device_class, _, _ = EXPECTED[slug]
+    metric, threshold, device_class = (EXPECTED.get(slug) or NEW_LABS[slug])[:3]
     assert validate_definition(definition) == []
     assert definition["slug"] == slug
     assert (definition["metric"], definition["threshold"]) == (metric, threshold)
@@ -138,7 +144,7 @@ def test_dataset_is_deterministic(slug: str) -> None:
     assert first.num_classes == second.num_classes
 
 
-@pytest.mark.parametrize("slug", DEMO_LAB_SLUGS)
+@pytest.mark.parametrize("slug", CLASSIC)
 def test_dataset_shapes_and_dtypes(slug: str) -> None:
     dataset = build_dataset(slug)
     _, _, _, x_shapes, num_classes = EXPECTED[slug]
@@ -156,7 +162,7 @@ def test_dataset_shapes_and_dtypes(slug: str) -> None:
             assert set(np.unique(y)) == set(range(num_classes))  # every class in every split
 
 
-@pytest.mark.parametrize("slug", DEMO_LAB_SLUGS)
+@pytest.mark.parametrize("slug", CLASSIC)
 def test_test_labels_do_not_leak(slug: str) -> None:
     dataset = build_dataset(slug)
     x_test = dataset.x_test.reshape(len(dataset.x_test), -1)
@@ -269,7 +275,10 @@ def test_metrics_accept_tensors_and_column_vectors() -> None:
         [-1e308, 1e308, np.inf],
     ],
 )
-@pytest.mark.parametrize("metric", sorted(METRICS))
+# One number per row, three classes (tests/labs/test_metrics.py covers the others with their shapes).
+@pytest.mark.parametrize(
+    "metric", sorted(m for m, info in METRICS.items() if info.prediction in ("label", "value") and m != "roc_auc")
+)
 def test_metrics_survive_non_finite_predictions(metric: str, y_pred: list[float]) -> None:
     y_true = np.array([0.0, 1.0, 2.0])
     value = score(metric, y_true, np.array(y_pred))
@@ -314,7 +323,7 @@ def test_passes_follows_the_direction() -> None:
 # --- reference solutions and starters -----------------------------------------
 
 
-@pytest.mark.parametrize("slug", DEMO_LAB_SLUGS)
+@pytest.mark.parametrize("slug", CLASSIC)
 def test_reference_solution_passes(slug: str) -> None:
     definition = load_lab_definition(slug)
     value, passed, log = run_solution(slug, definition["solution_code"])
@@ -324,6 +333,16 @@ def test_reference_solution_passes(slug: str) -> None:
     assert [entry["step"] for entry in log] == list(range(1, definition["params"]["epochs"]["default"] + 1))
     assert all({"loss", val_key} <= entry.keys() for entry in log)
     assert log[-1]["loss"] < log[0]["loss"]
+
+
+@pytest.mark.parametrize("slug", NEW_LABS)
+def test_the_new_labs_load_from_their_format_and_their_reference_passes_here(slug: str) -> None:
+    lab = demo_lab(slug)
+    metric, threshold, _, data_format = NEW_LABS[slug]
+    assert lab.definition["data"]["format"] == data_format
+    value, passed, log = run_solution(slug, lab.solution_code)
+    assert passed and value >= threshold + MARGIN, f"{slug}: {metric} {value:.4f}"
+    assert log and all("loss" in entry for entry in log)
 
 
 @pytest.mark.parametrize("slug", DEMO_LAB_SLUGS)

@@ -4,14 +4,19 @@ pattern and that everyone not listed is refused; ``test_idor`` and ``test_csrf``
 
 from __future__ import annotations
 
+import io
+import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 
+from labs.lab_archive import lab_zip_pack
 from tests.labs.conftest import VALID_CODE
+from tests.labs.test_lab_folder import make_lab
 from tests.security.world import ADMIN, EVERYONE, SIGNED_IN, STAFF, World, reset_run
 
 LENA_SIDE = ("learner", "mentor", "admin_user")  # lena, her mentor, administrators
@@ -60,6 +65,14 @@ def _requeue(w: World) -> None:
     reset_run(w.queued_run)
 
 
+def lab_zip(slug: str) -> SimpleUploadedFile:
+    """A valid lab folder as a .zip (``tests.labs.test_lab_folder.make_lab``), for the authoring pages."""
+    buffer = io.BytesIO()
+    with tempfile.TemporaryDirectory() as tmp:
+        lab_zip_pack(make_lab(Path(tmp), slug=slug), buffer)
+    return SimpleUploadedFile(f"{slug}.zip", buffer.getvalue(), content_type="application/zip")
+
+
 ROWS: list[Row] = [
     # --- core: home, accounts, language -------------------------------------------------------------
     page("home", lambda w: "/", EVERYONE),
@@ -101,7 +114,7 @@ ROWS: list[Row] = [
     page("lab list", lambda w: "/labs/", SIGNED_IN),
     page("my submissions", lambda w: "/labs/submissions/", SIGNED_IN),
     page("lab page", lambda w: f"/labs/{w.lab.slug}/", SIGNED_IN),
-    page("unpublished lab page", lambda w: f"/labs/{w.draft_lab.slug}/", NOBODY),
+    page("unpublished lab page", lambda w: f"/labs/{w.draft_lab.slug}/", ADMIN),  # a draft, for its authors
     page("submit", lambda w: f"/labs/{w.lab.slug}/", SIGNED_IN, method="post", data=lambda w: {"code": VALID_CODE}),
     page("run page", lambda w: f"/labs/runs/{w.run.pk}/", LENA_SIDE),
     page("queued run page", lambda w: f"/labs/runs/{w.queued_run.pk}/", LENA_SIDE),
@@ -109,6 +122,20 @@ ROWS: list[Row] = [
     page("run cancel", lambda w: f"/labs/runs/{w.queued_run.pk}/cancel/", LENA_ACTORS, method="post", reset=_requeue),
     page("run rerun", lambda w: f"/labs/runs/{w.run.pk}/rerun/", LENA_ACTORS, method="post"),
     page("lab leaderboard", lambda w: f"/labs/{w.lab.slug}/leaderboard/", SIGNED_IN),
+    page("lab authoring", lambda w: "/labs/authoring/", ADMIN),
+    page(
+        "lab upload", lambda w: "/labs/authoring/", ADMIN, method="post", data=lambda w: {"archive": lab_zip("irises")}
+    ),
+    page("lab authoring page", lambda w: f"/labs/authoring/{w.lab.slug}/", ADMIN),
+    page(
+        "lab upload on its page",
+        lambda w: f"/labs/authoring/{w.lab.slug}/",
+        ADMIN,
+        method="post",
+        data=lambda w: {"archive": lab_zip(w.lab.slug)},
+    ),
+    page("lab reference run", lambda w: f"/labs/authoring/{w.lab.slug}/reference/", ADMIN, method="post"),
+    page("lab unpublish", lambda w: f"/labs/authoring/{w.lab.slug}/unpublish/", ADMIN, method="post"),
     # --- grading --------------------------------------------------------------------------------------
     page("my grades", lambda w: "/grades/", SIGNED_IN),
     page("gradebook", lambda w: "/cohorts/spring/gradebook/", STAFF),
@@ -265,6 +292,8 @@ EXEMPT = {
     "api/v1/auth/token/": "trades a username and password for a token: a sign-in, public by design",
     "api/schema/": "the public API description, no user data (slow to build: tests/security schemathesis)",
     "api/docs/": "Swagger UI for the public schema, no user data",
+    "labs/authoring/<slug:slug>/download.zip": "a streamed file, which the table's checks cannot read; "
+    "tests/labs/test_authoring_pages.py proves that only administrators get it",
 }
 EXEMPT_PREFIXES = {
     "admin/": "Django's admin checks is_staff itself; the 'admin site' row proves only administrators get in",

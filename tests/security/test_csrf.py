@@ -26,10 +26,11 @@ from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from courses.models import Enrollment
-from labs.models import Run
+from labs.models import Lab, Run
 from tests.factories import PASSWORD
+from tests.labs.conftest import VALID_CODE
 from tests.security import world as fixtures
-from tests.security.endpoints import ROWS, Row
+from tests.security.endpoints import ROWS, Row, lab_zip
 from tests.security.world import World, client_for, db_snapshot, reset_run, snapshot_diff, verdict
 
 _world_of_the_module, world = fixtures._world_of_the_module, fixtures.world  # the fixtures used here
@@ -162,6 +163,8 @@ FILLED = {  # field values a person types (by view name; only fields the form ha
     "mentorship:mentee": {"session-notes": "talked", "note-text": "a note"},
     "grading:override_create": {"score": "75", "reason": "re-graded"},
     "cohort": {"mentor": "", "file": _roster},  # a member loses their mentor; a roster is imported
+    "labs:authoring": {"archive": lambda w: lab_zip("irises")},  # a new lab
+    "labs:authoring_lab": {"archive": lambda w: lab_zip(w.lab.slug)},  # the lab's new data
 }
 
 
@@ -173,8 +176,13 @@ def _unenroll(w: World, persona: str, kwargs: dict[str, Any]) -> None:
     Enrollment.objects.filter(user=w.users[persona], course__slug=kwargs["slug"]).delete()
 
 
+def _reference_solution(w: World, persona: str, kwargs: dict[str, Any]) -> None:
+    Lab.objects.filter(slug=kwargs["slug"]).update(reference_solution=VALID_CODE)  # so that its run can start
+
+
 PREPARE: dict[str, Callable[[World, str, dict[str, Any]], None]] = {
     "labs:run_cancel": _requeue,
+    "labs:authoring_reference": _reference_solution,
     "courses:enroll": _unenroll,
 }
 
@@ -199,6 +207,10 @@ EXPECTED_FORMS = {
     "mentorship:mentee",
     "notifications_read_all",
     "cohort",
+    "labs:authoring",
+    "labs:authoring_lab",
+    "labs:authoring_reference",
+    "labs:authoring_unpublish",
 }
 
 

@@ -153,7 +153,12 @@ def test_result_values_are_not_judged() -> None:
         ({"kind": "finished", "result": {"state": 1}}, "result.state"),
         ({"kind": "finished", "result": {"predictions": "0,1"}}, "result.predictions"),
         ({"kind": "finished", "result": {"predictions": [0.5, True]}}, "result.predictions[1]"),
-        ({"kind": "finished", "result": {"predictions": [0.5, "1"]}}, "result.predictions[1]"),
+        (
+            {"kind": "finished", "result": {"predictions": [0.5, "1"]}},
+            "result.predictions",
+        ),  # mixes numbers and strings
+        ({"kind": "finished", "result": {"predictions": [[0.5, "1"]]}}, "result.predictions[0][1]"),
+        ({"kind": "finished", "result": {"predictions": [[0.5], 1]}}, "result.predictions"),  # mixes lists and numbers
         ({"kind": "finished", "result": {"log_tail": None}}, "result.log_tail"),
         ({"kind": "finished", "result": {"duration_s": "2"}}, "result.duration_s"),
         ({"kind": "finished", "result": {"warm_start": 1}}, "result.warm_start"),
@@ -181,7 +186,12 @@ def test_constructors_validate_too() -> None:
     with pytest.raises(EventError, match=r"^result:"):
         Finished({"state": "failed"})  # type: ignore[arg-type]
     with pytest.raises(EventError, match=r"^result.predictions\[0\]:"):
-        AttemptResult(predictions=["1"])  # type: ignore[list-item]
+        AttemptResult(predictions=[True])
+    with pytest.raises(EventError, match=r"^result.predictions: mixes"):
+        AttemptResult(predictions=["1", 2])
+    # One number, one row of numbers or one string per test row: all three are results.
+    assert AttemptResult(predictions=["579", "1002"]).predictions == ["579", "1002"]
+    assert AttemptResult(predictions=[[0.1, 0.9], [None, 1.0]]).to_dict()["predictions"] == [[0.1, 0.9], [None, 1.0]]
 
 
 def test_reading_does_not_share_lists_with_the_message() -> None:

@@ -20,7 +20,7 @@ REPO = Path(__file__).resolve().parents[2]
 
 
 def test_digits_cnn_trains_on_cuda_through_the_runner(tmp_path: Path) -> None:
-    from labs.demo.builders import build_dataset
+    from labs.demo import build_dataset
     from labs.scoring import score
     from workers.jobspec import DatasetRef, JobSpec, Limits
     from workers.runner import execute_job

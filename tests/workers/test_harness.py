@@ -32,14 +32,25 @@ def test_predictions_become_1d_float64(raw: object) -> None:
     assert predictions.dtype == np.float64 and predictions.tolist() == [1.0, 0.0, 1.0]
 
 
+def test_rows_of_scores_and_strings_are_predictions_too() -> None:
+    scores = to_predictions(torch.tensor([[0.1, 0.9], [0.8, 0.2]]), 2)
+    assert scores.dtype == np.float64 and scores.shape == (2, 2)  # class scores: the site checks the metric
+    assert to_predictions([torch.tensor([1, 2]), torch.tensor([3, 4])], 2).tolist() == [[1.0, 2.0], [3.0, 4.0]]
+    texts = to_predictions(["579", "1002"], 2)
+    assert texts.dtype.kind == "U" and texts.tolist() == ["579", "1002"]
+    assert to_predictions(np.array(["a", "b"]), 2).tolist() == ["a", "b"]
+
+
 @pytest.mark.parametrize(
     ("raw", "message"),
     [
         ([0] * 100, "predict returned 100 predictions for 360 test rows"),
-        (torch.zeros(360, 3), r"shape \(360, 3\); expected one prediction per test row \(for class scores"),
+        (torch.zeros(360, 3, 2), r"shape \(360, 3, 2\); expected one prediction per test row \(a number, a row"),
         (torch.tensor(1.0), r"shape \(\)"),
         ("abc", "predict returned str; expected a 1-D tensor, array or list"),
-        (np.array(["a"] * 360), "values of type <U1; expected numbers"),
+        (["a"] * 359 + [1], "a mix of strings and other values"),
+        (["a" * 1001] + ["b"] * 359, "a string of 1001 characters; at most 1000"),
+        ([[0.0, 1.0]] * 359 + [[0.0]], "ragged"),
         ([float("nan")] + [0.0] * 359, "1 non-finite values"),
         (None, "predict returned NoneType"),
         (torch.zeros(360, dtype=torch.complex64), "complex numbers"),

@@ -130,3 +130,17 @@ def test_predictions_reader_accepts_a_good_file(tmp_path: Path) -> None:
     (tmp_path / "out").mkdir()
     np.save(tmp_path / "out" / "predictions.npy", np.arange(3, dtype=np.float32))
     assert read_predictions(tmp_path, expected_rows=3) == ([0.0, 1.0, 2.0], None)
+    np.save(tmp_path / "out" / "predictions.npy", np.eye(3, 2))  # a row of class scores per test row
+    assert read_predictions(tmp_path, expected_rows=3) == ([[1.0, 0.0], [0.0, 1.0], [0.0, 0.0]], None)
+    np.save(tmp_path / "out" / "predictions.npy", np.array(["12", "7", ""]))  # a string per row
+    assert read_predictions(tmp_path, expected_rows=3) == (["12", "7", ""], None)
+
+
+def test_predictions_reader_refuses_objects_cubes_and_nan_rows(tmp_path: Path) -> None:
+    (tmp_path / "out").mkdir()
+    np.save(tmp_path / "out" / "predictions.npy", np.zeros((3, 2, 2)))
+    assert read_predictions(tmp_path, expected_rows=3)[1].startswith("the predictions have shape (3, 2, 2)")
+    np.save(tmp_path / "out" / "predictions.npy", np.array([[0.0, np.nan]] * 3))
+    assert read_predictions(tmp_path, expected_rows=3) == (None, "the predictions contain NaN or infinite values")
+    np.save(tmp_path / "out" / "predictions.npy", np.array([b"a", b"b", b"c"]))  # bytes are not text
+    assert read_predictions(tmp_path, expected_rows=3)[0] is None

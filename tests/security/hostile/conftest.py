@@ -25,7 +25,7 @@ from django.conf import settings
 
 from config import embedded_broker
 from labs.datasets import dataset_publish
-from labs.demo.builders import BUILDERS, build_dataset
+from labs.demo import DEMO_LAB_SLUGS, build_dataset
 from labs.models import Lab
 from tests.conftest import REPO, test_database_url
 from workers import sandbox
@@ -167,13 +167,14 @@ def hostile_lab(db: None, host_side: HostSide, settings: object) -> Lab:
         y_test=host_side.y_test,
         num_classes=3,
     )
+    Lab.objects.filter(pk=lab.pk).update(published=True)  # a draft until it has its dataset
     lab.refresh_from_db()
     return lab
 
 
 def demo_lab_rows(rows: int = 5) -> dict[str, list]:
     """The first hidden test rows of every demo lab (features only), for attacks that look for them."""
-    return {slug: build_dataset(slug).x_test[:rows].reshape(rows, -1).tolist() for slug in BUILDERS}
+    return {slug: build_dataset(slug).x_test[:rows].reshape(rows, -1).tolist() for slug in DEMO_LAB_SLUGS}
 
 
 # --- servers on the host that a sandbox must never reach ------------------------------------

@@ -1,7 +1,7 @@
 # Attack: predict returns a 2-D array (class scores) instead of one prediction per row.
-# Expected: the run fails with a hint to take the argmax.
+# Expected: the run fails when the site checks the shape against the metric, with a hint to take the argmax.
 # expect-state: failed
-# expect-reason: error: predict returned an array of shape ({n_test}, 3); expected one prediction per test row (for class scores, return scores.argmax(dim=1))
+# expect-reason: error: accuracy expects one class id per row; predict returned {n_test} rows × 3 values (for class scores, return scores.argmax(dim=1), a 1-D array)
 import torch
 
 

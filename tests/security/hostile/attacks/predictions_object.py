@@ -1,8 +1,8 @@
 # Attack: predict returns a numpy object array (arbitrary Python objects, which only pickle can
 # carry out of the sandbox).
-# Expected: the run fails: predictions must be numbers.
+# Expected: the run fails: predictions must be numbers or strings.
 # expect-state: failed
-# expect-reason: error: predict returned values of type object; expected numbers
+# expect-reason: error: predict returned values of type object; expected numbers or strings
 import numpy as np
 
 

@@ -1,7 +1,8 @@
-# Attack: predict returns strings ("cat") instead of numbers.
-# Expected: the run fails: predictions must be numbers.
+# Attack: predict returns strings ("cat") instead of class ids.
+# Expected: the run fails when the site checks them against the metric (strings are predictions
+# only for exact_match).
 # expect-state: failed
-# expect-reason: error: predict returned values of type <U3; expected numbers
+# expect-reason: error: accuracy expects numeric class ids, one per row; predict returned strings
 
 
 def train(data, run):
