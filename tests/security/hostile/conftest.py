@@ -173,8 +173,10 @@ def hostile_lab(db: None, host_side: HostSide, settings: object) -> Lab:
 
 
 def demo_lab_rows(rows: int = 5) -> dict[str, list]:
-    """The first hidden test rows of every demo lab (features only), for attacks that look for them."""
-    return {slug: build_dataset(slug).x_test[:rows].reshape(rows, -1).tolist() for slug in DEMO_LAB_SLUGS}
+    """The first hidden test rows of every demo lab with numeric features, for attacks that look for
+    them (in any numeric encoding) on the files a sandbox can read."""
+    tests = {slug: build_dataset(slug).x_test for slug in DEMO_LAB_SLUGS}
+    return {slug: x[:rows].reshape(rows, -1).tolist() for slug, x in tests.items() if x.dtype.kind not in "US"}
 
 
 # --- servers on the host that a sandbox must never reach ------------------------------------
