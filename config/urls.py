@@ -3,6 +3,7 @@ from django.contrib.auth.views import LoginView
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
+from config import prometheus
 from config import views as site_views
 from core import api, views
 from core.login_throttle import ThrottledAuthenticationForm, ThrottledObtainAuthToken
@@ -27,6 +28,7 @@ urlpatterns = [
     path("healthz", site_views.healthz, name="healthz"),
     path("readyz", site_views.readyz, name="readyz"),
     path("livez", site_views.livez, name="livez"),
+    path("metrics", prometheus.metrics, name="metrics"),
     path("accounts/profile/", views.profile, name="profile"),
     path(
         "accounts/login/",

@@ -204,3 +204,27 @@ def unmarked(client: redis.Redis, *, runs: list[tuple[int, str]]) -> list[int]:
     for run_id, token in runs:
         pipe.exists(_queued_key(run_id, token))
     return [run_id for (run_id, _), found in zip(runs, pipe.execute(), strict=True) if not found]
+
+
+# --- the GPU health of lab workers (workers.tasks' health gate) -------------------------------
+
+GPU_HEALTH_PREFIX = "labs:gpu-health:"
+GPU_HEALTH_TTL_SECONDS = 7 * 24 * 3600
+
+
+def gpu_health_set(client: redis.Redis, worker: str, problem: str) -> None:
+    """Record why ``worker`` left the ``gpu`` queue (operators: ``gpu_health_problems``)."""
+    client.set(f"{GPU_HEALTH_PREFIX}{worker}", problem, ex=GPU_HEALTH_TTL_SECONDS)
+
+
+def gpu_health_problems(client: redis.Redis) -> dict[str, str]:
+    """Every lab worker that left the ``gpu`` queue for a failed GPU check, with the reason."""
+    keys = sorted(client.scan_iter(match=f"{GPU_HEALTH_PREFIX}*", count=500))
+    values = client.mget(keys) if keys else []
+    return {
+        (key.decode() if isinstance(key, bytes) else key)[len(GPU_HEALTH_PREFIX) :]: (
+            value.decode() if isinstance(value, bytes) else value
+        )
+        for key, value in zip(keys, values, strict=True)
+        if value is not None
+    }

@@ -37,13 +37,21 @@ from typing import Any
 
 import numpy as np
 
-from workers import harness, jobdirs, warm
+from workers import gpus, harness, jobdirs, warm
 from workers.cgroups import CgroupError
 from workers.dataset_cache import DatasetError, count_test_rows, fetch_dataset, lab_files, link_into
 from workers.events import AttemptResult
 from workers.jobspec import JobSpec
 from workers.progress import EventReader, OutputCapture, ProgressBatcher
-from workers.sandbox import Sandbox, SandboxBackend, SandboxExit, SandboxUnavailable, jobs_dir, select_backend
+from workers.sandbox import (
+    Sandbox,
+    SandboxBackend,
+    SandboxExit,
+    SandboxUnavailable,
+    jobs_dir,
+    run_gpu,
+    select_backend,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -178,6 +186,7 @@ class _Watch:
     learner_failure: str | None = None
     torch_version: str | None = None
     notes: list[str] = field(default_factory=list)
+    gpu_memory: gpus.MemoryWatch | None = None  # a CUDA run's GPU memory, sampled from NVML
 
     def on_event(self, event: dict[str, Any]) -> None:
         kind = event["kind"]
@@ -263,6 +272,8 @@ def _watch(sandbox: Sandbox, spec: JobSpec, watch: _Watch, should_cancel: Callab
                         reason = REASON_CANCELLED
                 if reason is None and watch.go_sent and now >= next_disk_poll:
                     next_disk_poll = now + DISK_POLL_S
+                    if watch.gpu_memory is not None:
+                        watch.gpu_memory.sample()
                     if _dir_usage(sandbox.job_dir, dataset_inode) > disk_limit:
                         reason = "limit: disk"
                 if reason is not None:
@@ -495,6 +506,7 @@ def execute_job(
     watch = _new_watch(spec, on_progress)
     try:
         sandbox, warm_start = _start_sandbox(spec, backend, dataset)
+        watch.gpu_memory = _gpu_memory_watch(spec, sandbox)
         _watch(sandbox, spec, watch, should_cancel)
         facts = sandbox.finish()
         if warm_start and _warm_sandbox_failed_before_the_job(watch):
@@ -509,10 +521,13 @@ def execute_job(
             sandbox, warm_start = None, False
             sandbox = _start_fresh_sandbox(spec, backend, dataset)
             watch = _new_watch(spec, on_progress)
+            watch.gpu_memory = _gpu_memory_watch(spec, sandbox)
             _watch(sandbox, spec, watch, should_cancel)
             facts = sandbox.finish()
         predictions, problem = read_predictions(sandbox.job_dir, test_rows)
         state, reason = decide(watch, facts, predictions is not None, problem, init_protected=sandbox.init_protected)
+        if state == "failed" and reason and watch.gpu_memory is not None:
+            reason = _gpu_oom_verdict(watch, reason)
         if watch.torch_version:
             result["torch_version"] = watch.torch_version
         return finish(
@@ -537,6 +552,24 @@ def execute_job(
             except Exception:
                 logger.exception("could not stop the sandbox of run %s", spec.run_id)
             jobdirs.release(sandbox.job_dir)
+
+
+def _gpu_memory_watch(spec: JobSpec, sandbox: Sandbox) -> gpus.MemoryWatch | None:
+    """A CUDA run in a sandbox with its own cgroup, on a node with NVML: its GPU memory is watched."""
+    cgroup = getattr(sandbox, "cgroup", None)
+    gpu = run_gpu() if spec.device == "cuda" else None
+    nvml = gpus.load_nvml() if gpu is not None and cgroup is not None else None
+    return gpus.MemoryWatch(nvml, gpu, cgroup.pids) if nvml is not None else None
+
+
+def _gpu_oom_verdict(watch: _Watch, reason: str) -> str:
+    memory = watch.gpu_memory
+    assert memory is not None
+    fraction = float(os.environ.get("LAB_GPU_MEMORY_FRACTION", "1"))
+    share = int(memory.gpu.memory_bytes * fraction)
+    return gpus.oom_verdict(
+        reason, watch.output.render(), peak_bytes=memory.peak_bytes, share_bytes=share, shared=fraction < 1
+    )
 
 
 def supervisor_failure(watch: _Watch, exc: BaseException) -> tuple[str, str]:

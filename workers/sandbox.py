@@ -40,7 +40,6 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
-import glob
 import json
 import logging
 import os
@@ -54,7 +53,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
 
-from workers import cgroups, jobdirs, runtime
+from workers import cgroups, gpus, jobdirs, runtime
 from workers.jobspec import Limits
 from workers.sandbox_launcher import EXIT_LAUNCH_FAILED, blocking_ancestor
 
@@ -104,15 +103,12 @@ def cpu_count() -> int:
 
 
 def gpu_count() -> int:
-    """GPUs on this node, from the device files (asking torch would initialise CUDA here)."""
-    visible = os.environ.get("CUDA_VISIBLE_DEVICES")
-    if visible is not None:
-        return len([d for d in visible.split(",") if d.strip()])
-    return len(glob.glob("/dev/nvidia[0-9]*"))
+    """GPUs this worker's runs may be given (``workers.gpus.discover``: NVML or the device nodes)."""
+    return len(gpus.discover())
 
 
 def runs_per_gpu() -> int:
-    return max(1, int(os.environ.get("LAB_RUNS_PER_GPU", "1")))
+    return gpus.runs_per_gpu()
 
 
 def lab_slots() -> int:
@@ -130,20 +126,12 @@ def lab_slots() -> int:
     return gpus * runs_per_gpu() if gpus else cpu_count()
 
 
-def gpu_of_slot(index: int) -> tuple[str, float] | None:
-    """(CUDA_VISIBLE_DEVICES, memory fraction) for the lab worker's pool process ``index``.
-
-    Slots go round the GPUs (the ones ``CUDA_VISIBLE_DEVICES`` lists, else all), so the runs on
-    one GPU are ``LAB_RUNS_PER_GPU`` at most; each may use that share of the GPU's memory.
-    None on a node without a GPU.
-    """
-    visible = os.environ.get("CUDA_VISIBLE_DEVICES")
-    devices = [d.strip() for d in visible.split(",") if d.strip()] if visible is not None else []
-    if visible is None:
-        devices = [str(n) for n in range(gpu_count())]
-    if not devices:
-        return None
-    return devices[index % len(devices)], 1.0 / runs_per_gpu()
+def gpu_of_slot(index: int) -> tuple[gpus.Gpu, float] | None:
+    """(GPU, memory fraction) for the lab worker's pool process ``index``: slots go round the GPUs, so
+    the runs on one GPU are ``LAB_RUNS_PER_GPU`` at most, each with its share of what the contexts
+    leave (``workers.gpus.memory_fraction``). None on a node without a GPU."""
+    gpu = gpus.assign_slot(index, gpus.discover())
+    return None if gpu is None else (gpu, gpus.memory_fraction(gpu, runs_per_gpu()))
 
 
 def cpu_threads() -> int:
@@ -309,11 +297,26 @@ def _sandbox_env(device: str) -> dict[str, str]:
         "MKL_NUM_THREADS": threads,
         "OPENBLAS_NUM_THREADS": threads,
     }
-    if device == "cuda" and os.environ.get("CUDA_VISIBLE_DEVICES"):
-        env["CUDA_VISIBLE_DEVICES"] = os.environ["CUDA_VISIBLE_DEVICES"]
-    if device == "cuda" and os.environ.get("LAB_GPU_MEMORY_FRACTION"):
+    if device != "cuda":
+        return env
+    gpu = run_gpu()
+    if gpu is not None:  # its only GPU (the only node bound in): by UUID where NVML told it
+        env["CUDA_VISIBLE_DEVICES"] = gpu.visible
+    if os.environ.get("LAB_GPU_MEMORY_FRACTION"):
         env["LAB_GPU_MEMORY_FRACTION"] = os.environ["LAB_GPU_MEMORY_FRACTION"]
+    libraries = gpus.driver_library_dirs()
+    if libraries:  # --clearenv dropped the platform's LD_LIBRARY_PATH: the driver is found here instead
+        env["LD_LIBRARY_PATH"] = ":".join(libraries)
     return env
+
+
+def run_gpu() -> gpus.Gpu | None:
+    """The GPU a CUDA run of this pool process gets: the slot's, else the node's first."""
+    slot = gpus.slot_gpu()
+    if slot is not None:
+        return slot
+    found = gpus.discover()
+    return found[0] if found else None
 
 
 class SandboxBackend:
@@ -645,7 +648,9 @@ class BwrapBackend(SandboxBackend):
         args += ["--ro-bind", str(HARNESS), HARNESS_INSIDE]
         args += ["--bind", str(job_dir.resolve()), "/job"]
         if device == "cuda":
-            args += _gpu_binds()
+            gpu = run_gpu()
+            args += gpus.device_binds(gpu) if gpu is not None else []
+            args += gpus.driver_binds(gpus.driver_library_dirs())
         # Last: the root bwrap builds is a tmpfs (with no size limit); read-only, so that only
         # /job, /tmp and /dev/shm are writable, each limited (found by tests/security/hostile).
         args += ["--remount-ro", "/"]
@@ -666,16 +671,6 @@ def _runtime_packages() -> Path:
             "run `python -m workers.runtime build` (make does it)"
         )
     return packages
-
-
-def _gpu_binds() -> list[str]:
-    """NVIDIA device nodes and the sysfs parts the driver libraries read (no-op without a GPU)."""
-    args: list[str] = []
-    for device in sorted(glob.glob("/dev/nvidia*")):
-        args += ["--dev-bind", device, device]
-    for path in ("/sys/bus/pci", "/sys/devices", "/sys/module/nvidia", "/sys/module/nvidia_uvm"):
-        args += ["--ro-bind-try", path, path]
-    return args
 
 
 # ------------------------------------------------------------------------------------------

@@ -20,10 +20,10 @@ from typing import Any
 import redis
 from billiard.process import current_process
 from celery import Celery, Task
-from celery.signals import celeryd_init, worker_process_init, worker_process_shutdown
+from celery.signals import celeryd_init, worker_process_init, worker_process_shutdown, worker_ready, worker_shutdown
 from kombu.exceptions import OperationalError
 
-from workers import control
+from workers import control, gpu_stats, gpus, runtime
 from workers.celery_app import LAB_QUEUES, WALL_MARGIN_SECONDS, app, lab_max_wall_seconds
 from workers.events import EVENT_QUEUE, EVENT_TASK, AttemptResult, Claimed, Event, Finished, Lost, ProgressBatch
 from workers.jobspec import RUN_TASK, JobSpec, JobSpecError
@@ -89,13 +89,72 @@ def _remember_queues(sender: str, instance: object, conf: object, options: dict,
 
 @worker_process_init.connect
 def _warm_up(**kwargs: object) -> None:
-    """A lab worker's pool process takes its GPU share and starts its warm sandbox now."""
+    """A lab worker's pool process takes its GPU (and its share of it) and starts its warm sandbox now."""
     if os.environ.get("LAB_WORKER") == "1":
         gpu = gpu_of_slot(getattr(current_process(), "index", 0) or 0)
         if gpu is not None:
-            os.environ["CUDA_VISIBLE_DEVICES"], fraction = gpu[0], gpu[1]
+            os.environ[gpus.SLOT_ENV], fraction = gpu[0].to_env(), gpu[1]
             os.environ["LAB_GPU_MEMORY_FRACTION"] = f"{fraction:.4f}"
         prestart_default_pool()
+
+
+_stats: gpu_stats.Publisher | None = None
+
+
+@worker_ready.connect
+def _publish_stats(sender: Any, **kwargs: object) -> None:
+    """Every 15 s, the worker's queues and its GPUs' memory and use (``/metrics``, ``workers.gpu_stats``)."""
+    global _stats
+    if os.environ.get("LAB_WORKER") == "1":
+        _stats = gpu_stats.start_publisher(
+            sender.app.conf.broker_url,
+            worker=sender.hostname,
+            queues=lambda: list(sender.app.amqp.queues.consume_from),
+        )
+
+
+@worker_shutdown.connect
+def _stop_stats(**kwargs: object) -> None:
+    if _stats is not None:
+        _stats.stop()  # the record goes at once
+
+
+@worker_ready.connect
+def _gpu_health_gate(sender: Any, **kwargs: object) -> None:
+    """Before a worker takes ``gpu`` jobs, every GPU it was given must run a short CUDA program; a
+    broken one takes the worker off the ``gpu`` queue (it keeps its ``cpu`` jobs) and says why."""
+    queues = {queue.name for queue in sender.task_consumer.queues} if sender.task_consumer else set()
+    if "gpu" not in queues or not gpus.discover():
+        return
+    problem = gpu_problem()
+    if problem is not None:
+        leave_gpu_queue(sender.app, sender.hostname, problem, consumer=sender)
+
+
+def gpu_problem() -> str | None:
+    """Why this node's GPUs cannot take runs (the first failing probe), or None."""
+    command = gpus.probe_command(runtime.base_python(), _runtime_site_packages())
+    for gpu in gpus.discover():
+        problem = gpus.probe(gpu, command)
+        if problem is not None:
+            return problem
+    return None
+
+
+def _runtime_site_packages() -> str | None:
+    packages = runtime.site_packages()
+    return str(packages) if packages is not None else None
+
+
+def leave_gpu_queue(celery: Celery, hostname: str, problem: str, *, consumer: Any = None) -> None:
+    """Stop consuming ``gpu`` (directly from the main process, else by a broadcast to it) and tell the
+    operator: the worker's log and a broker key (``workers.control.gpu_health``) that says why."""
+    logger.error("GPU health check failed on %s: %s; this worker stops taking gpu jobs", hostname, problem)
+    control.gpu_health_set(control.redis_client(celery.conf.broker_url), hostname, problem)
+    if consumer is not None:
+        consumer.cancel_task_queue("gpu")
+    else:
+        celery.control.cancel_consumer("gpu", destination=[hostname])
 
 
 @worker_process_shutdown.connect
@@ -104,8 +163,8 @@ def _cool_down(**kwargs: object) -> None:
 
 
 def _has_cuda() -> bool:
-    # Asking torch would initialise CUDA in this long-lived process; the device files tell enough.
-    return os.path.exists("/dev/nvidia0") or bool(os.environ.get("LAB_FORCE_CUDA"))
+    # Asking torch would initialise CUDA in this long-lived process; NVML or the device nodes tell enough.
+    return gpus.slot_gpu() is not None or bool(gpus.discover()) or bool(os.environ.get("LAB_FORCE_CUDA"))
 
 
 def _utc_now() -> str:
@@ -155,6 +214,8 @@ def run_lab_job(self: Task, spec_data: dict[str, Any]) -> str:
         return "lost"
     if spec.device == "cuda" and not _has_cuda():
         spec = dataclasses.replace(spec, device="cpu")
+    if spec.device == "cuda":  # CUDA, cuBLAS and cuDNN need more host memory and threads than a CPU lab
+        spec = dataclasses.replace(spec, limits=gpus.cuda_limits(spec.limits))
 
     def cancelled() -> bool:
         return control.cancel_requested(client, run_id=spec.run_id, token=spec.token)
@@ -178,4 +239,10 @@ def run_lab_job(self: Task, spec_data: dict[str, Any]) -> str:
         # Marked before it is sent: from now on the site waits for this result, never retries the run.
         heartbeat.finished()
         _report(self.app, spec.run_id, spec.token, Finished(result))
+    if spec.device == "cuda" and (result.reason or "").startswith("platform: "):
+        # The run goes back (the site retries a platform failure on another worker); a GPU that has
+        # broken since the worker started takes this worker off the gpu queue.
+        problem = gpu_problem()
+        if problem is not None:
+            leave_gpu_queue(self.app, worker, problem)
     return result.state or "failed"

@@ -28,7 +28,7 @@ has the same clean environment and file view as any run.
 
 ``LAB_WARM_POOL``: members per worker process (default 1, i.e. one per worker slot);
 0 disables the pool (a fresh sandbox per job). ``LAB_WARM_DEVICE``: the device warm members
-are prepared for (default ``cuda`` when ``/dev/nvidia0`` exists, else ``cpu``).
+are prepared for (default ``cuda`` when the node has a GPU (``workers.gpus.discover``), else ``cpu``).
 """
 
 from __future__ import annotations
@@ -36,7 +36,6 @@ from __future__ import annotations
 import array
 import atexit
 import fcntl
-import glob
 import logging
 import os
 import select
@@ -45,7 +44,7 @@ import threading
 import time
 from pathlib import Path
 
-from workers import jobdirs
+from workers import gpus, jobdirs
 from workers.jobspec import Limits
 from workers.sandbox import Sandbox, SandboxBackend, jobs_dir, select_backend, worker_slot
 
@@ -74,7 +73,7 @@ def default_device() -> str:
     configured = os.environ.get("LAB_WARM_DEVICE")
     if configured in ("cpu", "cuda"):
         return configured
-    return "cuda" if glob.glob("/dev/nvidia[0-9]*") else "cpu"
+    return "cuda" if gpus.discover() else "cpu"
 
 
 def _fits(limits: Limits, maximum: Limits) -> bool:

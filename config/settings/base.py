@@ -258,6 +258,9 @@ if PRODUCTION:
     CSRF_COOKIE_SECURE = True
     if env_bool("DJANGO_TRUST_X_FORWARDED_PROTO", False):
         SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    # The cluster's Prometheus scrapes /metrics over plain HTTP inside the cluster, without the
+    # proxy's X-Forwarded-Proto: a redirect to https would break every scrape.
+    SECURE_REDIRECT_EXEMPT = [r"^metrics$"]
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
@@ -299,6 +302,11 @@ LAB_HEARTBEAT_SECONDS = env_int("LAB_HEARTBEAT_SECONDS", 30, minimum=3)
 LAB_MAX_ACTIVE_PER_LEARNER = env_int("LAB_MAX_ACTIVE_PER_LEARNER", 1, minimum=1)
 CELERY_BEAT_SCHEDULE = {"sweep-runs": {"task": "labs.tasks.sweep_runs", "schedule": 60.0}}
 CELERY_BEAT_SCHEDULE["deadline-reminders"] = {"task": "grading.tasks.deadline_reminders", "schedule": 3600.0}
+
+# /metrics (config.prometheus): open without sign-in; with a token set, only to a request with
+# "Authorization: Bearer <token>". Its figures are computed at most this often per cache.
+METRICS_TOKEN = env_str("METRICS_TOKEN", "")
+METRICS_CACHE_SECONDS = env_int("METRICS_CACHE_SECONDS", 5, minimum=0)
 
 # How often a run page refreshes while the run is live, in milliseconds.
 RUN_PAGE_POLL_MS = env_int("RUN_PAGE_POLL_MS", 1000, minimum=100)

@@ -9,13 +9,23 @@ from workers.sandbox import cpu_threads, gpu_of_slot, lab_slots
 
 
 @pytest.fixture
-def node(monkeypatch: pytest.MonkeyPatch):
-    """A node with ``cpus`` usable CPUs and ``gpus`` device files; the lab settings unset."""
+def node(monkeypatch: pytest.MonkeyPatch, tmp_path: sandbox.Path):
+    """A node with ``cpus`` usable CPUs and the device nodes of ``gpus`` (their minor numbers, or how
+    many from 0) in a fake /dev; no NVML; the lab settings unset."""
 
-    def make(cpus: int, gpus: int) -> None:
+    def make(cpus: int, gpus: int | list[int]) -> None:
         monkeypatch.setattr(sandbox, "cpu_count", lambda: cpus)
-        monkeypatch.setattr(sandbox.glob, "glob", lambda pattern: [f"/dev/nvidia{n}" for n in range(gpus)])
+        dev = tmp_path / f"dev-{cpus}-{gpus}"
+        dev.mkdir()
+        for name in (
+            "nvidiactl",
+            "nvidia-uvm",
+            *(f"nvidia{n}" for n in (range(gpus) if isinstance(gpus, int) else gpus)),
+        ):
+            (dev / name).touch()
+        monkeypatch.setenv("LAB_DEV_DIR", str(dev))
 
+    monkeypatch.setattr(sandbox.gpus, "load_nvml", lambda: None)
     for name in ("LAB_WORKER_CONCURRENCY", "LAB_RUNS_PER_GPU", "CUDA_VISIBLE_DEVICES", "LAB_CPU_THREADS"):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.delenv("LAB_WORKER_SLOTS", raising=False)
@@ -45,9 +55,10 @@ def test_an_operator_setting_wins(node, monkeypatch: pytest.MonkeyPatch) -> None
 def test_slots_go_round_the_gpus_each_with_its_share_of_memory(node, monkeypatch: pytest.MonkeyPatch) -> None:
     node(cpus=16, gpus=2)
     monkeypatch.setenv("LAB_RUNS_PER_GPU", "2")
-    assert [gpu_of_slot(i) for i in range(4)] == [("0", 0.5), ("1", 0.5), ("0", 0.5), ("1", 0.5)]
-    monkeypatch.setenv("CUDA_VISIBLE_DEVICES", "3,5")  # only the GPUs the operator gave this worker
-    assert [gpu_of_slot(i)[0] for i in range(3)] == ["3", "5", "3"]
+    slots = [gpu_of_slot(i) for i in range(4)]
+    assert [(gpu.minor, fraction) for gpu, fraction in slots] == [(0, 0.45), (1, 0.45), (0, 0.45), (1, 0.45)]
+    node(cpus=16, gpus=[3, 5])  # a pod given GPUs 3 and 5 of its node sees only their device nodes
+    assert [gpu_of_slot(i)[0].minor for i in range(3)] == [3, 5, 3]
 
 
 def test_no_gpu_no_gpu_share(node) -> None:
