@@ -12,8 +12,23 @@
 - The worker image holds no web code and no web requirement: it copies workers/ (and the few
   files its lab runtime and entrypoint need), installs workers/requirements.txt only, and that
   file names no package of requirements/web.txt but the ones both sides import.
+- No Kubernetes container is privileged. A lab worker pod has the posture of deploy/README.md
+  ("Security posture"): its own user namespace, no privilege escalation, every capability
+  dropped but the supervisor's few, an unmasked /proc, the Localhost seccomp profile of
+  deploy/seccomp/ (which exists and parses), an existing RuntimeClass, CPU requests equal to
+  limits, a termination grace that lets the longest run finish; a GPU pool gets its GPU from
+  the device plugin.
+- Every KEDA ScaledObject scales an existing lab worker Deployment (which leaves `replicas` to
+  KEDA) on the Redis list of the queue that Deployment consumes, one of the lab queues of
+  workers/celery_app.py, through an existing TriggerAuthentication reading the broker's Secret.
+- The Grafana dashboards under deploy/grafana parse and every panel queries academy_* series;
+  the web Service carries the scrape annotations deploy/prometheus/scrape-config.yaml reads.
+- The compose profile `ha` runs a replica and sentinels; deploy/compose-ha.env names exactly
+  those sentinels and the primary deploy/redis/sentinel.conf watches; resolved with that file
+  (the optional second argument), every broker client gets the sentinel URLs.
 
-Usage: python deploy/check_deploy.py RESOLVED_COMPOSE_YAML   (the output of `docker-compose config`)
+Usage: python deploy/check_deploy.py RESOLVED_COMPOSE_YAML [RESOLVED_COMPOSE_HA_YAML]
+(the output of `docker-compose config`, without and with deploy/compose-ha.env).
 Prints one line per problem and exits 1 if there is any.
 """
 
@@ -46,6 +61,19 @@ SHARED_WITH_WEB = {"celery", "redis", "numpy"}
 # What the worker image may copy from the build context besides workers/.
 WORKER_IMAGE_FILES = {"requirements/constraints.txt", "requirements/lab-runtime.txt", "deploy/lab-worker-entrypoint.sh"}
 REQUIREMENT_NAME = re.compile(r"^([A-Za-z0-9][A-Za-z0-9._-]*)")
+# The lab worker pods' posture (deploy/README.md, "Security posture").
+LAB_CAPABILITIES = {"CHOWN", "DAC_OVERRIDE", "FOWNER", "KILL", "SETUID", "SETGID", "SYS_NICE"}
+SECCOMP_PROFILE = ROOT / "deploy" / "seccomp" / "lab-worker.json"
+GPU_RESOURCE = "nvidia.com/gpu"
+CELERY_APP_MODULE = ROOT / "workers" / "celery_app.py"
+BROKER_CREDENTIALS = "academy-broker"  # the Kubernetes Secret holding the broker URL and password
+GRAFANA = ROOT / "deploy" / "grafana"
+SCRAPE_CONFIG = ROOT / "deploy" / "prometheus" / "scrape-config.yaml"
+SCRAPE_ANNOTATIONS = {"prometheus.io/scrape": "true", "prometheus.io/path": "/metrics"}
+COMPOSE_FILE = ROOT / "docker-compose.yml"
+COMPOSE_HA_ENV = ROOT / "deploy" / "compose-ha.env"
+SENTINEL_CONF = ROOT / "deploy" / "redis" / "sentinel.conf"
+HA_PROFILE = "ha"
 
 
 def check_k8s() -> tuple[int, list[str]]:
@@ -267,13 +295,304 @@ def check_worker_image() -> list[str]:
     return problems
 
 
+# --- Lab worker pods, KEDA, metrics ---------------------------------------------------------
+def k8s_documents() -> list[tuple[Path, dict]]:
+    """Every mapping document under deploy/k8s that parses (check_k8s reports the others)."""
+    found = []
+    for path in sorted(K8S.rglob("*.y*ml")):
+        try:
+            documents = list(yaml.safe_load_all(path.read_text()))
+        except yaml.YAMLError:
+            continue
+        found += [(path, document) for document in documents if isinstance(document, dict)]
+    return found
+
+
+def code_constant(name: str, module: Path = CELERY_APP_MODULE) -> object:
+    """A literal module-level constant of the code (read, not imported: no Celery needed here)."""
+    for node in ast.parse(module.read_text()).body:
+        if isinstance(node, ast.Assign) and any(getattr(t, "id", None) == name for t in node.targets):
+            return ast.literal_eval(node.value)
+    raise LookupError(f"{module.relative_to(ROOT)} defines no {name}")
+
+
+def pod_containers(document: dict) -> list[dict]:
+    pod = ((document.get("spec") or {}).get("template") or {}).get("spec") or {}
+    return [*(pod.get("initContainers") or []), *(pod.get("containers") or [])]
+
+
+def queues_consumed(container: dict) -> list[str]:
+    """The queues a Celery worker command line consumes (``-Q a,b``)."""
+    words = [str(word) for word in [*(container.get("command") or []), *(container.get("args") or [])]]
+    for index, word in enumerate(words[:-1]):
+        if word in ("-Q", "--queues"):
+            return words[index + 1].split(",")
+    return []
+
+
+def by_kind(documents: list[tuple[Path, dict]], kind: str) -> dict[str, dict]:
+    return {(d.get("metadata") or {}).get("name"): d for _, d in documents if d.get("kind") == kind}
+
+
+def config_value(documents: list[tuple[Path, dict]], key: str) -> str | None:
+    return next(
+        (
+            str((d.get("data") or {})[key])
+            for d in by_kind(documents, "ConfigMap").values()
+            if key in (d.get("data") or {})
+        ),
+        None,
+    )
+
+
+def check_cluster(documents: list[tuple[Path, dict]]) -> list[str]:
+    problems = []
+    for path, document in documents:
+        for container in pod_containers(document):
+            if (container.get("securityContext") or {}).get("privileged"):
+                problems.append(f"{path.relative_to(ROOT)}: {container.get('name')} is privileged")
+    deployments = by_kind(documents, "Deployment")
+    scaled = {
+        (d.get("spec") or {}).get("scaleTargetRef", {}).get("name") for d in by_kind(documents, "ScaledObject").values()
+    }
+    for name, deployment in deployments.items():
+        if (deployment["metadata"].get("labels") or {}).get("app.kubernetes.io/component") == "lab-worker":
+            problems += check_lab_pod(name, deployment, documents, scaled=name in scaled)
+    problems += check_scaled_objects(documents)
+    return problems
+
+
+def check_lab_pod(name: str, deployment: dict, documents: list[tuple[Path, dict]], *, scaled: bool) -> list[str]:
+    pod = deployment["spec"]["template"]["spec"]
+    where = f"deploy/k8s: {name}"
+    problems = []
+    if pod.get("hostUsers") is not False:
+        problems.append(f"{where}: a lab pod needs hostUsers: false (its root is root of its own user namespace)")
+    if pod.get("runtimeClassName") not in by_kind(documents, "RuntimeClass"):
+        problems.append(f"{where}: runtimeClassName {pod.get('runtimeClassName')!r} is no RuntimeClass of deploy/k8s")
+    if scaled and "replicas" in deployment["spec"]:
+        problems.append(f"{where}: KEDA scales it: no `replicas` (every apply would reset KEDA's count)")
+    longest = int(config_value(documents, "LAB_MAX_WALL_SECONDS") or 3600) + int(code_constant("WALL_MARGIN_SECONDS"))
+    if int(pod.get("terminationGracePeriodSeconds") or 30) < longest:
+        problems.append(f"{where}: terminationGracePeriodSeconds below {longest}: scaling down would cut runs short")
+    for container in pod["containers"]:
+        problems += check_lab_container(f"{where}/{container.get('name')}", container)
+    return problems
+
+
+def check_lab_container(where: str, container: dict) -> list[str]:
+    context = container.get("securityContext") or {}
+    capabilities = context.get("capabilities") or {}
+    seccomp = context.get("seccompProfile") or {}
+    resources = container.get("resources") or {}
+    problems = []
+    if context.get("allowPrivilegeEscalation") is not False:
+        problems.append(f"{where}: allowPrivilegeEscalation must be false")
+    if "ALL" not in (capabilities.get("drop") or []):
+        problems.append(f"{where}: capabilities must drop ALL")
+    problems += [
+        f"{where}: adds capability {cap}, not one the supervisor needs"
+        for cap in sorted(set(capabilities.get("add") or []) - LAB_CAPABILITIES)
+    ]
+    if context.get("procMount") != "Unmasked":
+        problems.append(f"{where}: bubblewrap needs procMount: Unmasked")
+    expected = f"{SECCOMP_PROFILE.parent.name}/{SECCOMP_PROFILE.name}"
+    if seccomp.get("type") != "Localhost" or not str(seccomp.get("localhostProfile", "")).endswith(
+        SECCOMP_PROFILE.name
+    ):
+        problems.append(f"{where}: seccompProfile must be Localhost, the profile {expected}")
+    requests, limits = resources.get("requests") or {}, resources.get("limits") or {}
+    if not limits.get("cpu") or str(requests.get("cpu")) != str(limits.get("cpu")):
+        problems.append(f"{where}: CPU requests must equal limits (the runs are sized from the quota)")
+    if "gpu" in queues_consumed(container) and not limits.get(GPU_RESOURCE):
+        problems.append(f"{where}: a GPU worker gets its GPU from the device plugin: limits {GPU_RESOURCE}")
+    return problems
+
+
+def check_seccomp_profile() -> list[str]:
+    where = SECCOMP_PROFILE.relative_to(ROOT)
+    try:
+        profile = json.loads(SECCOMP_PROFILE.read_text())
+    except (OSError, ValueError) as error:
+        return [f"{where}: {error}"]
+    problems = [] if profile.get("defaultAction") else [f"{where}: no defaultAction"]
+    refused = {
+        name for rule in profile.get("syscalls", []) if rule.get("action") != "SCMP_ACT_ALLOW" for name in rule["names"]
+    }
+    # What bubblewrap does: refusing any of these breaks every sandbox.
+    problems += [
+        f"{where}: refuses {name}, which bubblewrap needs"
+        for name in sorted(refused & {"clone", "clone3", "unshare", "mount", "umount2", "pivot_root", "sethostname"})
+    ]
+    return problems
+
+
+def check_scaled_objects(documents: list[tuple[Path, dict]]) -> list[str]:
+    deployments = by_kind(documents, "Deployment")
+    authentications = by_kind(documents, "TriggerAuthentication")
+    lab_queues = set(code_constant("LAB_QUEUES"))
+    problems = check_seccomp_profile()
+    for name, scaled in by_kind(documents, "ScaledObject").items():
+        where = f"deploy/k8s: ScaledObject {name}"
+        target = deployments.get(scaled["spec"]["scaleTargetRef"]["name"])
+        if target is None:
+            problems.append(f"{where}: scales {scaled['spec']['scaleTargetRef']['name']}, no Deployment of deploy/k8s")
+            continue
+        consumed = {queue for container in pod_containers(target) for queue in queues_consumed(container)}
+        for trigger in scaled["spec"].get("triggers") or []:
+            queue = (trigger.get("metadata") or {}).get("listName")
+            if trigger.get("type") != "redis" or queue not in lab_queues or queue not in consumed:
+                problems.append(
+                    f"{where}: a trigger must be redis on a lab queue its Deployment consumes, not {queue!r}"
+                )
+            auth = (trigger.get("authenticationRef") or {}).get("name")
+            if auth not in authentications:
+                problems.append(f"{where}: authenticationRef {auth!r} is no TriggerAuthentication of deploy/k8s")
+    for name, auth in authentications.items():
+        secrets = {ref.get("name") for ref in (auth.get("spec") or {}).get("secretTargetRef") or []}
+        if secrets != {BROKER_CREDENTIALS}:
+            problems.append(
+                f"deploy/k8s: TriggerAuthentication {name} must read the broker's Secret only, not {sorted(secrets)}"
+            )
+    return problems
+
+
+def check_dashboards() -> list[str]:
+    problems = []
+    for path in sorted(GRAFANA.glob("*.json")):
+        try:
+            dashboard = json.loads(path.read_text())
+        except ValueError as error:
+            problems.append(f"{path.relative_to(ROOT)}: invalid JSON: {error}")
+            continue
+        for panel in dashboard_panels(dashboard):
+            expressions = [target.get("expr", "") for target in panel.get("targets") or []]
+            if not expressions or not all("academy_" in expr for expr in expressions):
+                problems.append(f"{path.relative_to(ROOT)}: panel {panel.get('title')!r} must query academy_* series")
+    return problems
+
+
+def dashboard_panels(dashboard: dict) -> list[dict]:
+    """Every panel that queries (rows only group), nested rows included."""
+    panels = []
+    for panel in dashboard.get("panels") or []:
+        panels += dashboard_panels(panel) if panel.get("type") == "row" else [panel]
+    return panels
+
+
+def check_scrape_config() -> list[str]:
+    services = [d for _, d in k8s_documents() if d.get("kind") == "Service" and d["metadata"]["name"] == "academy-web"]
+    annotations = (services[0]["metadata"].get("annotations") or {}) if services else {}
+    problems = [
+        f"deploy/k8s/web.yaml: academy-web needs the annotation {key}: {value}"
+        for key, value in SCRAPE_ANNOTATIONS.items()
+        if annotations.get(key) != value
+    ]
+    jobs = (yaml.safe_load(SCRAPE_CONFIG.read_text()) or {}).get("scrape_configs") or []
+    if not jobs or not any("prometheus_io_scrape" in str(job.get("relabel_configs")) for job in jobs):
+        problems.append(f"{SCRAPE_CONFIG.relative_to(ROOT)}: no scrape job keeping the annotated Services")
+    return problems
+
+
+# --- Compose profile `ha` -------------------------------------------------------------------
+def shown(path: Path) -> str:
+    """A path as a message names it: from the repository's root when it is inside."""
+    return str(path.relative_to(ROOT)) if path.is_relative_to(ROOT) else str(path)
+
+
+def env_file(path: Path) -> dict[str, str]:
+    pairs = (line.split("=", 1) for line in path.read_text().splitlines() if "=" in line and not line.startswith("#"))
+    return {key.strip(): value.strip() for key, value in pairs}
+
+
+def sentinel_monitor(path: Path = SENTINEL_CONF) -> tuple[str, str, int, int]:
+    """(master name, host, port, quorum) of the `sentinel monitor` line."""
+    for line in path.read_text().splitlines():
+        words = line.split()
+        if words[:2] == ["sentinel", "monitor"] and len(words) == 6:
+            return words[2], words[3], int(words[4]), int(words[5])
+    raise LookupError(f"{shown(path)}: no `sentinel monitor` line")
+
+
+def sentinel_port(path: Path = SENTINEL_CONF) -> int:
+    return next((int(line.split()[1]) for line in path.read_text().splitlines() if line.startswith("port ")), 26379)
+
+
+def sentinel_addresses(url: str) -> list[tuple[str, int]]:
+    """(host, port) of each ``sentinel://host:port/db`` of a ``;``-separated broker URL."""
+    addresses = []
+    for part in url.split(";"):
+        match = re.fullmatch(r"sentinel://(?:[^@/]*@)?([^:/;]+):(\d+)(?:/\d+)?", part.strip())
+        if match is None:
+            raise ValueError(f"not a sentinel:// URL: {part!r}")
+        addresses.append((match.group(1), int(match.group(2))))
+    return addresses
+
+
+def check_compose_ha(services: dict) -> list[str]:
+    """The `ha` profile of docker-compose.yml against deploy/compose-ha.env and sentinel.conf."""
+    where = "docker-compose.yml: profile ha"
+    ha = {name for name, spec in services.items() if HA_PROFILE in (spec.get("profiles") or [])}
+    sentinels = {name for name in ha if "redis-sentinel" in str(services[name].get("command"))}
+    replicas = {name for name in ha if "--replicaof" in (services[name].get("command") or [])}
+    environment = env_file(COMPOSE_HA_ENV)
+    master, host, port, quorum = sentinel_monitor()
+    problems = []
+    if len(sentinels) < 3 or not replicas:
+        problems.append(f"{where}: needs three sentinels and a replica, has {sorted(sentinels)} and {sorted(replicas)}")
+    for replica in sorted(replicas):
+        command = [str(word) for word in services[replica]["command"]]
+        source = command[command.index("--replicaof") + 1 : command.index("--replicaof") + 3]
+        if source != [host, str(port)]:
+            problems.append(f"{where}: {replica} replicates {source}, not the watched primary {host} {port}")
+    if host not in services or services[host].get("profiles"):
+        problems.append(f"{shown(SENTINEL_CONF)}: watches {host}, not a service that always runs")
+    if not 1 < quorum <= len(sentinels):
+        problems.append(f"{shown(SENTINEL_CONF)}: quorum {quorum} of {len(sentinels)} sentinels")
+    if HA_PROFILE not in environment.get("COMPOSE_PROFILES", "").split(","):
+        problems.append(f"{shown(COMPOSE_HA_ENV)}: COMPOSE_PROFILES must include {HA_PROFILE}")
+    if environment.get("CELERY_SENTINEL_MASTER") != master:
+        problems.append(f"{shown(COMPOSE_HA_ENV)}: CELERY_SENTINEL_MASTER must be {master} (sentinel.conf)")
+    try:
+        addresses = sentinel_addresses(environment.get("CELERY_BROKER_URL", ""))
+    except ValueError as error:
+        return [*problems, f"{shown(COMPOSE_HA_ENV)}: CELERY_BROKER_URL: {error}"]
+    if {h for h, _ in addresses} != sentinels or {p for _, p in addresses} != {sentinel_port()}:
+        problems.append(f"{shown(COMPOSE_HA_ENV)}: CELERY_BROKER_URL must name each sentinel service on its port")
+    return problems
+
+
+def check_compose_ha_resolved(services: dict) -> list[str]:
+    """Resolved with deploy/compose-ha.env: every broker client asks the sentinels."""
+    environment = env_file(COMPOSE_HA_ENV)
+    clients = {
+        name: spec.get("environment") or {}
+        for name, spec in services.items()
+        if "CELERY_BROKER_URL" in (spec.get("environment") or {})
+    }
+    problems = [] if clients else ["docker-compose.yml (ha): no service has CELERY_BROKER_URL"]
+    for name, env in sorted(clients.items()):
+        for key in ("CELERY_BROKER_URL", "CELERY_SENTINEL_MASTER"):
+            if env.get(key) != environment[key]:
+                problems.append(
+                    f"docker-compose.yml (ha): {name} gets {key}={env.get(key)!r}, not {environment[key]!r}"
+                )
+    return problems
+
+
 def main(argv: list[str]) -> int:
-    if len(argv) != 2:
+    if len(argv) not in (2, 3):
         print(__doc__, file=sys.stderr)
         return 2
     documents, problems = check_k8s()
+    problems += check_cluster(k8s_documents())
+    problems += check_dashboards() + check_scrape_config()
     compose = yaml.safe_load(Path(argv[1]).read_text()) or {}
     problems += check_compose(compose.get("services") or {})
+    problems += check_compose_ha(yaml.safe_load(COMPOSE_FILE.read_text()).get("services") or {})
+    if len(argv) == 3:
+        resolved_ha = yaml.safe_load(Path(argv[2]).read_text()) or {}
+        problems += check_compose_ha_resolved(resolved_ha.get("services") or {})
     for dockerfile in DOCKERFILES:
         problems += check_dockerfile_sources(dockerfile)
     problems += check_worker_image()

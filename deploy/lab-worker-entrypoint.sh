@@ -15,4 +15,27 @@ if [ -n "${SECRET_KEY:-}" ]; then
     exit 64
 fi
 
+# Every lab run gets a cgroup of its own (workers/cgroups.py) below the container's. With cgroup
+# v2 and a cgroup namespace, /sys/fs/cgroup is the container's own cgroup (writable: a privileged
+# container, or a runtime handler with writable cgroups, deploy/k8s/runtimeclass.yaml). The
+# kernel hands controllers down only from a cgroup that holds no process itself, so the
+# container's processes (tini, this shell) move into a leaf, `supervisor`, and the memory and
+# pids controllers are handed to the children, where the run cgroups are made. Nothing is done
+# with cgroup v1, with a read-only cgroup (the worker then reports the sandbox unavailable and
+# why), or without a cgroup namespace (the node's own tree: never to be rearranged from here).
+CGROUP=${LAB_CGROUP_ROOT:-/sys/fs/cgroup}
+delegate_cgroup() {
+    [ -f "$CGROUP/cgroup.controllers" ] || return 0
+    [ -w "$CGROUP/cgroup.subtree_control" ] || return 0
+    grep -qx "0::/" /proc/self/cgroup || return 0
+    mkdir -p "$CGROUP/supervisor"
+    while read -r pid; do
+        echo "$pid" >"$CGROUP/supervisor/cgroup.procs" 2>/dev/null || :
+    done <"$CGROUP/cgroup.procs"
+    if ! (echo "+memory +pids" >"$CGROUP/cgroup.subtree_control") 2>/dev/null; then
+        echo "lab worker: cannot hand the memory and pids controllers to the run cgroups" >&2
+    fi
+}
+delegate_cgroup
+
 exec "$@"

@@ -1,12 +1,16 @@
 #!/usr/bin/env bash
 # Validates the deployment files without a Docker engine or a cluster (CI runs it):
 #   1. docker-compose.yml resolves with Debian's docker-compose (`config -q`), with dummy
-#      values for the required secrets, and refuses to resolve without them;
+#      values for the required secrets, and refuses to resolve without them; it resolves with
+#      deploy/compose-ha.env too (profile `ha`: the broker behind Redis Sentinel);
 #   2. the lab worker's entrypoint is valid shell;
 #   3. every YAML under deploy/k8s parses (PyYAML), plus the checks of deploy/check_deploy.py
 #      (kustomization resources exist, Dockerfile COPY sources exist, lab workers hold no
 #      database URL or site secret and start `celery -A workers.celery_app`, the site's Celery
-#      processes `celery -A config.celery_app`, the worker image holds no web code or requirement);
+#      processes `celery -A config.celery_app`, the worker image holds no web code or requirement,
+#      no container is privileged and the lab pods have their posture, the KEDA ScaledObjects
+#      scale lab pools on their own queues, the Grafana dashboard and the scrape annotations,
+#      the `ha` profile's sentinels and URLs agree);
 #   4. `kubectl kustomize deploy/k8s` builds, where kubectl is installed (it needs no cluster);
 #      hadolint and kubernetes-validate run too where they are installed.
 # Exits non-zero on the first problem. Python: $PYTHON (default .venv/bin/python), with PyYAML.
@@ -60,11 +64,15 @@ for secret in "${secrets[@]}"; do
     fi
 done
 
+step "docker-compose config with deploy/compose-ha.env (profile ha)"
+env "${secrets[@]}" "${compose[@]}" --env-file deploy/compose-ha.env -f docker-compose.yml --profile ha \
+    config >"$scratch/compose-ha.yml"
+
 step "shell syntax of the lab worker entrypoint"
 sh -n deploy/lab-worker-entrypoint.sh
 
 step "Kubernetes YAML and deployment invariants ($PYTHON)"
-"$PYTHON" deploy/check_deploy.py "$scratch/compose.yml"
+"$PYTHON" deploy/check_deploy.py "$scratch/compose.yml" "$scratch/compose-ha.yml"
 
 if command -v kubectl >/dev/null 2>&1; then
     step "kubectl kustomize deploy/k8s"

@@ -61,7 +61,7 @@ with _django_hidden():
 
 LAB_QUEUES = ("cpu", "gpu")
 DEFAULT_QUEUE = "cpu"
-BROKER_SCHEMES = ("redis", "rediss", "redis+socket")
+BROKER_SCHEMES = ("redis", "rediss", "redis+socket", "sentinel")  # sentinel: CELERY_SENTINEL_MASTER too
 DEFAULT_LAB_MAX_WALL_SECONDS = 3600
 # How much longer than the longest run the broker waits before it hands an unacknowledged job
 # to another worker (also Celery's hard time limit of a run: workers.tasks).
@@ -115,11 +115,17 @@ def config_from_env(environ: Mapping[str, str]) -> dict[str, Any]:
     broker = _broker_url("CELERY_BROKER_URL", broker)
     backend = _broker_url("CELERY_RESULT_BACKEND", _env(environ, "CELERY_RESULT_BACKEND") or broker)
     visibility_timeout = lab_max_wall_seconds(environ) + WALL_MARGIN_SECONDS
+    transport: dict[str, Any] = {"visibility_timeout": visibility_timeout}
+    if "sentinel" in (urlsplit(broker).scheme, urlsplit(backend).scheme):  # Redis behind Sentinel
+        master = _env(environ, "CELERY_SENTINEL_MASTER")
+        if master is None:
+            raise ImproperlyConfigured("a sentinel:// broker needs CELERY_SENTINEL_MASTER, the primary's name")
+        transport["master_name"] = master
     return {
         "broker_url": broker,
         "result_backend": backend,
-        "broker_transport_options": {"visibility_timeout": visibility_timeout},
-        "result_backend_transport_options": {"visibility_timeout": visibility_timeout},
+        "broker_transport_options": dict(transport),
+        "result_backend_transport_options": dict(transport),
         "result_expires": 24 * 3600,
         "task_serializer": "json",
         "result_serializer": "json",

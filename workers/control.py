@@ -22,11 +22,13 @@ import os
 import threading
 from enum import StrEnum
 from types import TracebackType
+from typing import Any
 from urllib.parse import urlsplit
 
 import redis
 from redis.backoff import NoBackoff
 from redis.retry import Retry
+from redis.sentinel import Sentinel
 
 logger = logging.getLogger(__name__)
 
@@ -58,7 +60,32 @@ def redis_client(broker_url: str, *, timeout: float = 10, retry: bool = True) ->
     parts = urlsplit(broker_url)
     if parts.scheme == "redis+socket":
         return redis.Redis(unix_socket_path=parts.path, **options)
+    if parts.scheme == "sentinel":
+        return _sentinel_master(broker_url, options)
     return redis.Redis.from_url(broker_url, **options)
+
+
+def sentinel_master_name(environ: Any = None) -> str:
+    """``CELERY_SENTINEL_MASTER``: the name the sentinels know the broker's primary by."""
+    name = (os.environ if environ is None else environ).get("CELERY_SENTINEL_MASTER", "")
+    if not name:
+        raise ValueError("a sentinel:// broker URL needs CELERY_SENTINEL_MASTER (the primary's name, e.g. academy)")
+    return name
+
+
+def _sentinel_master(broker_url: str, options: dict[str, object]) -> redis.Redis:
+    """The primary the sentinels of ``sentinel://host:port/db;sentinel://…`` (Celery's form) name: a client
+    that follows a failover (redis-py asks the sentinels again when its primary goes)."""
+    urls = [urlsplit(url) for url in broker_url.split(";") if url]
+    hosts = [(url.hostname or "localhost", url.port or 26379) for url in urls]
+    db = int((urls[0].path or "/0").strip("/") or 0)
+    sentinel_password = os.environ.get("CELERY_SENTINEL_PASSWORD") or None
+    sentinels = Sentinel(
+        hosts,
+        sentinel_kwargs={"password": sentinel_password, "socket_timeout": options["socket_timeout"]},
+        **options,
+    )
+    return sentinels.master_for(sentinel_master_name(), db=db, password=urls[0].password, **options)
 
 
 def _claim_key(run_id: int, token: str) -> str:

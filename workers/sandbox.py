@@ -93,8 +93,13 @@ CGROUP_CPU_MAX = "/sys/fs/cgroup/cpu.max"
 
 
 def cpu_count() -> int:
-    """CPUs this process may use: its affinity, capped by a cgroup v2 CPU quota (a container's limit)."""
+    """CPUs this process may use: its affinity, capped by a cgroup v2 CPU quota (a container's limit) and
+    by ``LAB_CPU_LIMIT_MILLICORES`` (the pod's CPU limit, from Kubernetes' downward API), never the
+    node's cores."""
     cpus = len(os.sched_getaffinity(0))
+    limit = os.environ.get("LAB_CPU_LIMIT_MILLICORES")
+    if limit and limit.isdigit() and int(limit) > 0:
+        cpus = max(1, min(cpus, int(limit) // 1000))
     try:
         quota, period = Path(CGROUP_CPU_MAX).read_text().split()
     except (OSError, ValueError):

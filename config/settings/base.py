@@ -218,12 +218,19 @@ SPECTACULAR_SETTINGS = {
 # Redis would hand a still-running job to a second worker.
 LAB_MAX_WALL_SECONDS = env_int("LAB_MAX_WALL_SECONDS", 3600, minimum=1)
 EMBEDDED_BROKER_DIR = VAR_DIR / "broker"
-CELERY_BROKER_URL = env_url(
-    "CELERY_BROKER_URL", embedded_broker.url_for(EMBEDDED_BROKER_DIR), ("redis", "rediss", "redis+socket")
-)
-CELERY_RESULT_BACKEND = env_url("CELERY_RESULT_BACKEND", CELERY_BROKER_URL, ("redis", "rediss", "redis+socket"))
-CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": LAB_MAX_WALL_SECONDS + 600}
-CELERY_RESULT_BACKEND_TRANSPORT_OPTIONS = {"visibility_timeout": LAB_MAX_WALL_SECONDS + 600}
+BROKER_SCHEMES = ("redis", "rediss", "redis+socket", "sentinel")  # sentinel://h:26379/0;sentinel://…
+CELERY_BROKER_URL = env_url("CELERY_BROKER_URL", embedded_broker.url_for(EMBEDDED_BROKER_DIR), BROKER_SCHEMES)
+CELERY_RESULT_BACKEND = env_url("CELERY_RESULT_BACKEND", CELERY_BROKER_URL, BROKER_SCHEMES)
+CELERY_BROKER_TRANSPORT_OPTIONS: dict[str, object] = {"visibility_timeout": LAB_MAX_WALL_SECONDS + 600}
+CELERY_RESULT_BACKEND_TRANSPORT_OPTIONS: dict[str, object] = {"visibility_timeout": LAB_MAX_WALL_SECONDS + 600}
+# Redis behind Sentinel (deploy/compose-ha.env, deploy/README.md): the sentinels' URLs in CELERY_BROKER_URL
+# and the primary's name here; workers.control.redis_client follows a failover too.
+CELERY_SENTINEL_MASTER = env_str("CELERY_SENTINEL_MASTER", "")
+if "sentinel://" in CELERY_BROKER_URL + CELERY_RESULT_BACKEND:
+    if not CELERY_SENTINEL_MASTER:
+        raise ImproperlyConfigured("a sentinel:// CELERY_BROKER_URL needs CELERY_SENTINEL_MASTER, the primary's name")
+    CELERY_BROKER_TRANSPORT_OPTIONS["master_name"] = CELERY_SENTINEL_MASTER
+    CELERY_RESULT_BACKEND_TRANSPORT_OPTIONS["master_name"] = CELERY_SENTINEL_MASTER
 CELERY_RESULT_EXPIRES = 24 * 3600
 CELERY_TASK_SERIALIZER = "json"
 CELERY_RESULT_SERIALIZER = "json"

@@ -86,3 +86,14 @@ def test_the_cpu_count_respects_a_container_quota(
     (tmp_path / "cpu.max").write_text(cpu_max + "\n")
     monkeypatch.setattr(sandbox, "CGROUP_CPU_MAX", str(tmp_path / "cpu.max"))
     assert sandbox.cpu_count() == expected
+
+
+def test_the_pods_cpu_limit_caps_the_cpus_where_no_quota_says_it(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: sandbox.Path
+) -> None:
+    monkeypatch.setattr(sandbox.os, "sched_getaffinity", lambda pid: set(range(64)))  # a big shared node
+    monkeypatch.setattr(sandbox, "CGROUP_CPU_MAX", str(tmp_path / "absent"))
+    monkeypatch.setenv("LAB_CPU_LIMIT_MILLICORES", "8000")
+    assert sandbox.cpu_count() == 8
+    monkeypatch.setenv("LAB_CPU_LIMIT_MILLICORES", "500")
+    assert sandbox.cpu_count() == 1

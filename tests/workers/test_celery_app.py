@@ -359,4 +359,5 @@ def test_no_web_requirement_in_the_worker_requirements() -> None:
         for line in (REPO / "workers" / "requirements.txt").read_text().splitlines()
         if line.strip() and not line.startswith(("#", "-"))
     }
-    assert names == {"celery", "redis", "numpy", "nvidia-ml-py"}  # all a lab node's venv gets (deploy/Dockerfile.worker)
+    # All a lab node's venv gets (deploy/Dockerfile.worker).
+    assert names == {"celery", "redis", "numpy", "nvidia-ml-py"}
