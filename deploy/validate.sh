@@ -45,6 +45,10 @@ compose_command() {
     fail "no Python at $PYTHON: create the venv (make test does) or set PYTHON=/path/to/python"
 "$PYTHON" -c 'import yaml' 2>/dev/null || fail "$PYTHON cannot import yaml (PyYAML)"
 
+# The files are judged on their own: a caller's environment (CI exports its own broker and database)
+# would win over the env files in compose's interpolation.
+unset CELERY_BROKER_URL CELERY_RESULT_BACKEND CELERY_SENTINEL_MASTER DATABASE_URL
+
 scratch=$(mktemp -d)
 trap 'rm -rf "$scratch"' EXIT
 # An empty env file: a developer's own .env must not decide the result.

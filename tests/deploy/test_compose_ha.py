@@ -31,6 +31,13 @@ HA_ENV = REPO / "deploy" / "compose-ha.env"
 SENTINEL_CONF = REPO / "deploy" / "redis" / "sentinel.conf"
 BROKER_CLIENTS = ("migrate", "web", "worker-site", "worker-cpu", "worker-gpu", "beat", "flower")
 SECRETS = {"SECRET_KEY": "x", "POSTGRES_PASSWORD": "x", "FLOWER_BASIC_AUTH": "u:p"}
+# The files are judged on their own: this process's broker and database (CI exports them) would win
+# over the env files in compose's interpolation.
+OWN_ENVIRONMENT = {
+    key: value
+    for key, value in os.environ.items()
+    if key not in ("CELERY_BROKER_URL", "CELERY_RESULT_BACKEND", "CELERY_SENTINEL_MASTER", "DATABASE_URL")
+}
 
 
 def services() -> dict[str, dict]:
@@ -118,7 +125,7 @@ def test_every_broker_client_gets_the_sentinels_with_the_ha_env_and_plain_redis_
 def test_docker_compose_resolves_the_ha_profile(check_deploy: ModuleType, tmp_path: Path) -> None:
     done = subprocess.run(
         ["docker-compose", "--env-file", str(HA_ENV), "-f", str(COMPOSE), "--profile", "ha", "config"],
-        capture_output=True, text=True, env={**os.environ, **SECRETS}, cwd=REPO, check=False,
+        capture_output=True, text=True, env={**OWN_ENVIRONMENT, **SECRETS}, cwd=REPO, check=False,
     )  # fmt: skip
     assert done.returncode == 0, done.stderr
     resolved = yaml.safe_load(done.stdout)["services"]
