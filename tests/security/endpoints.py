@@ -288,6 +288,8 @@ ROWS: list[Row] = [
 # URL patterns without a row, each with the reason. Everything else must have one.
 EXEMPT = {
     "healthz": "the load balancer's probe, public by design; tests/core/test_healthz.py",
+    "metrics": "Prometheus's scrape: aggregate figures only, no user data; a bearer token when METRICS_TOKEN "
+    "is set (tests/config/test_prometheus.py proves it)",
     "accounts/reset/<uidb64>/<token>/": "Django's reset link: the signed one-time token is the authorisation",
     "api/v1/auth/token/": "trades a username and password for a token: a sign-in, public by design",
     "api/schema/": "the public API description, no user data (slow to build: tests/security schemathesis)",
