@@ -492,9 +492,7 @@ def _read_images(folder: Path, options: dict[str, Any], problems: list[Problem])
                     found.append((where, f"not a readable image: {exc}"))
                     continue
                 array = array[None] if array.ndim == 2 else array.transpose(2, 0, 1)
-                sizes.setdefault(array.shape, where)
-                if len(sizes) > 1 and array.shape not in sizes:
-                    sizes[array.shape] = where
+                sizes.setdefault(array.shape, where)  # each size with the first file that has it
                 pixels.append(array)
                 labels.append(label)
         if not pixels:
