@@ -22,6 +22,7 @@ BENCHMARKS = (
     "runner_startup",
     "broker_candidates",
     "broker_outage",
+    "cluster_sim",  # how many GPU nodes one site tier serves (no goal: a capacity figure)
 )
 FIGURE = re.compile(r"^[A-Z][A-Za-z0-9_]* -?[0-9.]+(e-?[0-9]+)?$")
 # ID -> (comparison, goal, what it is)

@@ -111,7 +111,7 @@ class JobSerializer(serializers.ModelSerializer):
     @extend_schema_field(OpenApiTypes.URI)
     def get_result_url(self, job: Job) -> str | None:
         """Where to download the CSV result (a signed-in session), once the job is done."""
-        if job.state != JobState.DONE or not job.result_text:
+        if job.state != JobState.DONE or not job.result_file:
             return None
         return reverse("job_result", args=[job.pk], request=self.context.get("request"))
 

@@ -12,7 +12,9 @@ from itertools import islice
 
 from celery import current_app as celery_app  # the site's app (config.celery_app), the default in every thread
 from django.contrib.auth.models import AnonymousUser
+from django.core.files.base import ContentFile
 from django.db.models import QuerySet
+from django.db.models.fields.files import FieldFile
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -57,9 +59,29 @@ def job_summary_items(job: Job) -> list[tuple[str, object]]:
     return [(SUMMARY_LABELS.get(key, key), value) for key, value in job.summary.items()]
 
 
+def text_file(text: str) -> ContentFile:
+    """A job's input or result as a file for the storage (``core.storage``): UTF-8."""
+    return ContentFile(text.encode("utf-8"))
+
+
+def _read_text(field: FieldFile) -> str:
+    with field.open("rb") as handle:
+        return handle.read().decode("utf-8")
+
+
+def job_input_text(job: Job) -> str:
+    """The file the job was started with, as text ("" when there is none)."""
+    return _read_text(job.input_file) if job.input_file else ""
+
+
+def job_result_text(job: Job) -> str:
+    """The job's result (CSV) as text ("" before it is done, or for a job without one)."""
+    return _read_text(job.result_file) if job.result_file else ""
+
+
 def job_result_preview(job: Job, *, limit: int = 50) -> tuple[list[str], list[list[str]]]:
     """The header and first ``limit`` rows of a job's CSV result, to show on its page."""
-    reader = csv.reader(io.StringIO(job.result_text))
+    reader = csv.reader(io.StringIO(job_result_text(job)))
     header = next(reader, [])
     return header, list(islice(reader, limit))
 
@@ -74,9 +96,11 @@ def job_finish(*, job: Job, summary: dict[str, int], result_name: str, result_te
     job.state = JobState.DONE
     job.summary = summary
     job.result_name = result_name
-    job.result_text = result_text
+    if job.result_file:  # a job run again by hand: its new result replaces the old one
+        job.result_file.delete(save=False)
+    job.result_file.save(result_name or f"job-{job.pk}.csv", text_file(result_text), save=False)
     job.finished_at = timezone.now()
-    job.save(update_fields=["state", "summary", "result_name", "result_text", "finished_at"])
+    job.save(update_fields=["state", "summary", "result_name", "result_file", "finished_at"])
     _notify_requester(job)
 
 

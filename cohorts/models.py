@@ -118,11 +118,13 @@ class Job(models.Model):
     requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="jobs")
     cohort = models.ForeignKey(Cohort, on_delete=models.CASCADE, null=True, blank=True, related_name="jobs")
     state = models.CharField(max_length=10, choices=JobState.choices, default=JobState.QUEUED)
-    input_name = models.CharField(max_length=255, blank=True)
-    input_text = models.TextField(blank=True, help_text="the uploaded file, as text")
+    input_name = models.CharField(max_length=255, blank=True, help_text="the uploaded file's name, as sent")
+    input_file = models.FileField(upload_to="jobs/input/%Y/%m/", blank=True, help_text="the uploaded file (UTF-8)")
     summary = models.JSONField(default=dict, blank=True)
     result_name = models.CharField(max_length=255, blank=True)
-    result_text = models.TextField(blank=True, help_text="the downloadable result (CSV)")
+    result_file = models.FileField(
+        upload_to="jobs/result/%Y/%m/", blank=True, help_text="the downloadable result (CSV, UTF-8)"
+    )
     error = models.TextField(blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     finished_at = models.DateTimeField(null=True, blank=True)

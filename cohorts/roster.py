@@ -20,7 +20,7 @@ from django.template.defaultfilters import filesizeformat
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from cohorts.background import JobOutput, JobRefused, job_enqueue, job_run, spreadsheet_safe
+from cohorts.background import JobOutput, JobRefused, job_enqueue, job_input_text, job_run, spreadsheet_safe, text_file
 from cohorts.models import Cohort, CohortMember, Job
 from cohorts.services import CohortError, can_manage_cohorts, cohort_member_add
 from core.invitations import invitation_send
@@ -317,7 +317,7 @@ def roster_import_run(*, job_id: int) -> dict[str, int]:
 
     def work(job: Job) -> JobOutput:
         try:
-            rows = roster_parse(job.input_text)
+            rows = roster_parse(job_input_text(job))
         except RosterError as exc:
             raise JobRefused(str(exc)) from exc
         with transaction.atomic():
@@ -340,12 +340,10 @@ def job_roster_import_create(*, requested_by: User, cohort: Cohort | None = None
         raise PermissionDenied
     text = text.removeprefix("\ufeff")
     roster_parse(text)  # refuse an unreadable file now, while the person is still on the page
-    job = Job.objects.create(
-        kind=Job.Kind.ROSTER_IMPORT,
-        requested_by=requested_by,
-        cohort=cohort,
-        input_name=db_text(file_name)[:255],
-        input_text=text,
+    job = Job(
+        kind=Job.Kind.ROSTER_IMPORT, requested_by=requested_by, cohort=cohort, input_name=db_text(file_name)[:255]
     )
+    job.input_file.save("roster.csv", text_file(text), save=False)
+    job.save()
     transaction.on_commit(partial(job_enqueue, job_id=job.pk, task_name=ROSTER_IMPORT_TASK))
     return job

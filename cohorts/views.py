@@ -98,7 +98,7 @@ def _visible_job(request: HttpRequest, job_id: int) -> Job:
 @login_required
 def job_detail(request: HttpRequest, job_id: int) -> HttpResponse:
     job = _visible_job(request, job_id)
-    header, rows = background.job_result_preview(job) if job.result_text else ([], [])
+    header, rows = background.job_result_preview(job) if job.result_file else ([], [])
     context = {
         "job": job,
         "final": background.job_is_final(job),
@@ -113,10 +113,11 @@ def job_detail(request: HttpRequest, job_id: int) -> HttpResponse:
 @login_required
 def job_result(request: HttpRequest, job_id: int) -> HttpResponse:
     job = _visible_job(request, job_id)
-    if job.state != JobState.DONE or not job.result_text:
+    if job.state != JobState.DONE or not job.result_file:
         raise Http404
     # The byte-order mark makes spreadsheet programs read the UTF-8 (Chinese names) correctly.
-    response = HttpResponse("\ufeff" + job.result_text, content_type="text/csv; charset=utf-8")
+    text = background.job_result_text(job)
+    response = HttpResponse("\ufeff" + text, content_type="text/csv; charset=utf-8")
     name = job.result_name or f"job-{job.pk}.csv"
     response["Content-Disposition"] = f'attachment; filename="{name}"'
     return response

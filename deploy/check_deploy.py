@@ -1,11 +1,26 @@
 """Static checks of the deployment files, run by deploy/validate.sh (no Docker engine, no cluster).
 
 - Every YAML document under deploy/k8s parses and names its apiVersion, kind and name;
-  every resource kustomization.yaml lists exists.
+  every resource (and generated file) kustomization.yaml lists exists.
 - Every file the Dockerfiles COPY from the build context, or name under deploy/ or
   requirements/, exists.
-- The lab workers (compose and Kubernetes) hold no database URL and no site secret, and
-  mount the datasets read-only: they run learner code.
+- The lab workers (compose and Kubernetes) hold no database URL, no site secret and no key of
+  the object store (S3_*, AWS_*, MinIO's root): they run learner code and fetch datasets by the
+  signed links of their job messages. A lab pod names no Secret but the broker's, and neither
+  the config map nor that Secret hands it a forbidden variable; its dataset cache
+  (LAB_CACHE_DIR) is an emptyDir with a sizeLimit.
+- No volume is shared between pods, services or nodes (files live in the object store): no
+  PersistentVolumeClaim, no ReadWriteMany/ReadOnlyMany access mode, pod volumes only of the
+  node-local or API-fed kinds (emptyDir, configMap, secret, projected, downwardAPI), the one
+  claim template being the object store's own disk (ReadWriteOnce); nothing mounted at the old
+  shared paths /data/datasets and /data/media. In compose, a named volume belongs to one
+  service and a host folder is mounted read-only (configuration) or not at all.
+- The site's workloads (Kubernetes pods of the web image; compose migrate, web, worker-site,
+  beat) get S3_BUCKET (the config map's), the store's keys from a Secret (compose: from .env),
+  no local MEDIA_ROOT/DATASET_STORAGE_DIR from the config map, and in compose start after
+  minio-init; an in-cluster S3_ENDPOINT_URL names a Service (compose: a service) and its port.
+- The object store: MinIO and mc images pinned to a RELEASE tag or a digest; the StatefulSet
+  runs as non-root with a memory limit and both probes, and a Job creates the bucket.
 - Every Celery process names its app: lab workers (and the worker image's CMD)
   ``workers.celery_app``, which imports no Django; the site's worker, beat and Flower
   ``config.celery_app``.
@@ -39,6 +54,7 @@ import json
 import re
 import sys
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import yaml
 
@@ -47,9 +63,35 @@ K8S = ROOT / "deploy" / "k8s"
 WORKER_DOCKERFILE = ROOT / "deploy" / "Dockerfile.worker"
 DOCKERFILES = [ROOT / "deploy" / "Dockerfile.web", WORKER_DOCKERFILE]
 COMPOSE_LAB_WORKERS = ("worker-cpu", "worker-gpu")
-FORBIDDEN_ON_LAB = ("DATABASE_URL", "SECRET_KEY")
-SITE_CREDENTIALS = "academy-site"  # the Kubernetes Secret holding SECRET_KEY and DATABASE_URL
-DATASETS = "/data/datasets"
+# The object store's keys, under the names the site reads (S3_*), boto's own (AWS_*) and MinIO's
+# root account: a lab worker holds none of them (deploy/lab-worker-entrypoint.sh refuses them too).
+STORE_CREDENTIALS = (
+    "S3_ACCESS_KEY_ID",
+    "S3_SECRET_ACCESS_KEY",
+    "AWS_ACCESS_KEY_ID",
+    "AWS_SECRET_ACCESS_KEY",
+    "AWS_SESSION_TOKEN",
+    "MINIO_ROOT_USER",
+    "MINIO_ROOT_PASSWORD",
+)
+FORBIDDEN_ON_LAB = ("DATABASE_URL", "SECRET_KEY", *STORE_CREDENTIALS)
+# Files live in the object store (deploy/README.md, "Object storage"): the site's processes hold
+# its keys, the lab workers follow signed links. These were the shared volumes' mount points.
+OLD_SHARED_PATHS = ("/data/datasets", "/data/media")
+LOCAL_FILE_SETTINGS = ("MEDIA_ROOT", "DATASET_STORAGE_DIR")
+SITE_IMAGE = "ai-academy/web"  # the Kubernetes site workloads: web, site workers, beat, migrate
+COMPOSE_SITE_SERVICES = ("migrate", "web", "worker-site", "beat")
+COMPOSE_STORE_INIT = "minio-init"
+STORE_KEYS = ("S3_ACCESS_KEY_ID", "S3_SECRET_ACCESS_KEY")
+# Pod volumes that share nothing between pods or nodes: the pod's own scratch space, or what the
+# API server hands it. Anything else (persistentVolumeClaim, nfs, hostPath, cephfs...) is shared.
+LOCAL_VOLUME_KINDS = {"emptyDir", "configMap", "secret", "projected", "downwardAPI"}
+SINGLE_NODE_ACCESS = {"ReadWriteOnce", "ReadWriteOncePod"}
+# MinIO's images (quay.io/minio/minio, quay.io/minio/mc, or a mirror) and how they are pinned.
+STORE_IMAGE = re.compile(r"(^|/)minio/(minio|mc)(:|@|$)")
+PINNED_STORE_IMAGE = re.compile(
+    r":RELEASE\.\d{4}-\d{2}-\d{2}T\d{2}-\d{2}-\d{2}Z[\w.-]*(@sha256:[0-9a-f]{64})?$|@sha256:[0-9a-f]{64}$"
+)
 FILES_NAMED = re.compile(r"\b((?:deploy|requirements|workers)/[\w.-]+\.\w+)")
 # The Celery apps: the lab workers' own (no Django) and the site's.
 LAB_APP = "workers.celery_app"
@@ -98,17 +140,20 @@ def check_k8s_document(path: Path, document: object) -> list[str]:
         return [f"{name}: a document is not a mapping"]
     problems = [f"{name}: missing {key}" for key in ("apiVersion", "kind") if not document.get(key)]
     if document.get("kind") == "Kustomization":
+        generated = [
+            file.split("=", 1)[-1]
+            for generator in document.get("configMapGenerator") or []
+            for file in generator.get("files") or []
+        ]
         problems += [
             f"{name}: lists {resource}, which does not exist"
-            for resource in document.get("resources", [])
+            for resource in [*document.get("resources", []), *generated]
             if not (path.parent / resource).exists()
         ]
     elif not (document.get("metadata") or {}).get("name"):
         problems.append(f"{name}: {document.get('kind')} without metadata.name")
     labels = (document.get("metadata") or {}).get("labels") or {}
     lab = labels.get("app.kubernetes.io/component") == "lab-worker"
-    if document.get("kind") == "Deployment" and lab:
-        problems += check_k8s_lab_worker(f"{name}: {document['metadata']['name']}", document)
     pod = ((document.get("spec") or {}).get("template") or {}).get("spec") or {}
     for container in pod.get("containers") or []:
         command = [*(container.get("command") or []), *(container.get("args") or [])]
@@ -140,17 +185,88 @@ def check_celery_app(where: str, command: object, *, lab: bool) -> list[str]:
     return []
 
 
-def check_k8s_lab_worker(where: str, deployment: dict) -> list[str]:
-    pod = deployment["spec"]["template"]["spec"]
+def check_store_image(where: str, image: object) -> list[str]:
+    image = str(image or "")
+    if STORE_IMAGE.search(image) and not PINNED_STORE_IMAGE.search(image):
+        return [f"{where}: {image} is not pinned (a RELEASE.<date> tag or an @sha256 digest)"]
+    return []
+
+
+# --- Compose --------------------------------------------------------------------------------
+def compose_environment(spec: dict) -> dict[str, str]:
+    """A service's environment as a mapping (compose accepts a list of KEY=VALUE too)."""
+    environment = spec.get("environment") or {}
+    if isinstance(environment, list):
+        pairs = (str(item).split("=", 1) for item in environment)
+        return {pair[0]: pair[1] if len(pair) > 1 else "" for pair in pairs}
+    return {str(key): "" if value is None else str(value) for key, value in environment.items()}
+
+
+def compose_mounts(spec: dict) -> list[tuple[str, str, str, bool]]:
+    """(kind, source, target, read_only) of each mount of a service: kind is volume (a named
+    volume), bind (a host path) or tmpfs; short (source:target[:mode]) and long syntax both."""
+    mounts = []
+    for volume in spec.get("volumes") or []:
+        if isinstance(volume, dict):
+            source, target = str(volume.get("source") or ""), str(volume.get("target") or "")
+            kind = volume.get("type") or ("bind" if source[:1] in "/.~" and source else "volume")
+            mounts.append((kind, source, target, bool(volume.get("read_only"))))
+            continue
+        parts = str(volume).split(":")
+        if len(parts) == 1:  # an anonymous volume: the container's own
+            mounts.append(("volume", "", parts[0], False))
+            continue
+        source, target, mode = parts[0], parts[1], parts[2] if len(parts) > 2 else ""
+        kind = "bind" if source[:1] in "/.~" else "volume"
+        mounts.append((kind, source, target, "ro" in mode.split(",")))
+    return mounts
+
+
+def check_compose_storage(services: dict) -> list[str]:
+    """No volume shared between services; nothing at the old shared paths; a host folder only
+    read-only (configuration files)."""
+    problems, users = [], {}
+    for service, spec in services.items():
+        for kind, source, target, read_only in compose_mounts(spec):
+            where = f"docker-compose.yml: {service}"
+            if target in OLD_SHARED_PATHS or target.startswith(tuple(f"{path}/" for path in OLD_SHARED_PATHS)):
+                problems.append(f"{where} mounts {target}: a shared volume; files live in the object store (S3_BUCKET)")
+            if kind == "volume" and source:
+                users.setdefault(source, []).append(service)
+            elif kind == "bind" and not read_only:
+                problems.append(f"{where} mounts the host's {source} writable: a folder shared outside the service")
+    problems += [
+        f"docker-compose.yml: volume {volume} is shared by {', '.join(sorted(names))}: a volume belongs to one service"
+        for volume, names in sorted(users.items())
+        if len(set(names)) > 1
+    ]
+    return problems
+
+
+def check_compose_site(services: dict) -> list[str]:
+    """The site's services use the object store, with their keys, once the bucket exists."""
     problems = []
-    for container in pod["containers"]:
-        names = [item["name"] for item in container.get("env", [])]
-        problems += [f"{where}: lab worker gets {name}" for name in FORBIDDEN_ON_LAB if name in names]
-        if SITE_CREDENTIALS in yaml.safe_dump(container):
-            problems.append(f"{where}: lab worker refers to the site's secret {SITE_CREDENTIALS}")
-        mounts = [mount for mount in container.get("volumeMounts", []) if mount["mountPath"] == DATASETS]
-        if not mounts or not all(mount.get("readOnly") for mount in mounts):
-            problems.append(f"{where}: lab worker must mount {DATASETS} read-only")
+    for service in COMPOSE_SITE_SERVICES:
+        if service not in services:
+            problems.append(f"docker-compose.yml: no service {service}")
+            continue
+        where = f"docker-compose.yml: {service}"
+        environment = compose_environment(services[service])
+        if not environment.get("S3_BUCKET", "").strip():
+            problems.append(f"{where} has no S3_BUCKET: its files would stay on its own disk")
+        problems += [f"{where} gets no {key}" for key in STORE_KEYS if key not in environment]
+        problems += [
+            f"{where} sets {key}: files live in the object store" for key in LOCAL_FILE_SETTINGS if key in environment
+        ]
+        depends = services[service].get("depends_on") or {}
+        condition = (depends.get(COMPOSE_STORE_INIT) or {}).get("condition") if isinstance(depends, dict) else None
+        if condition != "service_completed_successfully":
+            problems.append(f"{where} must depend on {COMPOSE_STORE_INIT} (condition: service_completed_successfully)")
+        endpoint = urlsplit(environment.get("S3_ENDPOINT_URL", ""))
+        if endpoint.hostname and "." not in endpoint.hostname and endpoint.hostname not in services:
+            problems.append(f"{where}: S3_ENDPOINT_URL names {endpoint.hostname}, no service of docker-compose.yml")
+    if COMPOSE_STORE_INIT not in services:
+        problems.append(f"docker-compose.yml: no service {COMPOSE_STORE_INIT} (creates the bucket)")
     return problems
 
 
@@ -160,15 +276,14 @@ def check_compose(services: dict) -> list[str]:
         if service not in services:
             problems.append(f"docker-compose.yml: no service {service}")
             continue
-        spec = services[service]
-        environment = spec.get("environment") or {}
+        environment = compose_environment(services[service])
         problems += [f"docker-compose.yml: {service} gets {name}" for name in FORBIDDEN_ON_LAB if name in environment]
-        volumes = [str(volume) for volume in spec.get("volumes", []) if DATASETS in str(volume)]
-        if not volumes or not all(volume.endswith(":ro") for volume in volumes):
-            problems.append(f"docker-compose.yml: {service} must mount {DATASETS} read-only (:ro)")
     for service, spec in services.items():
         lab = service in COMPOSE_LAB_WORKERS
         problems += check_celery_app(f"docker-compose.yml: {service}", spec.get("command"), lab=lab)
+        problems += check_store_image(f"docker-compose.yml: {service}", spec.get("image"))
+    problems += check_compose_storage(services)
+    problems += check_compose_site(services)
     return problems
 
 
@@ -351,6 +466,11 @@ def check_cluster(documents: list[tuple[Path, dict]]) -> list[str]:
         for container in pod_containers(document):
             if (container.get("securityContext") or {}).get("privileged"):
                 problems.append(f"{path.relative_to(ROOT)}: {container.get('name')} is privileged")
+            where = f"{path.relative_to(ROOT)}: {(document.get('metadata') or {}).get('name')}/{container.get('name')}"
+            problems += check_store_image(where, container.get("image"))
+    problems += check_cluster_storage(documents)
+    problems += check_site_pods(documents)
+    problems += check_object_store(documents)
     deployments = by_kind(documents, "Deployment")
     scaled = {
         (d.get("spec") or {}).get("scaleTargetRef", {}).get("name") for d in by_kind(documents, "ScaledObject").values()
@@ -377,6 +497,219 @@ def check_lab_pod(name: str, deployment: dict, documents: list[tuple[Path, dict]
         problems.append(f"{where}: terminationGracePeriodSeconds below {longest}: scaling down would cut runs short")
     for container in pod["containers"]:
         problems += check_lab_container(f"{where}/{container.get('name')}", container)
+    problems += check_lab_credentials(where, pod, documents)
+    problems += check_lab_cache(where, pod, documents)
+    return problems
+
+
+def check_lab_credentials(where: str, pod: dict, documents: list[tuple[Path, dict]]) -> list[str]:
+    """A lab pod gets nothing of the site: no forbidden variable from its env, the config map or
+    a Secret, and no Secret but the broker's (env, envFrom or a volume)."""
+    problems = []
+    for container in [*(pod.get("initContainers") or []), *(pod.get("containers") or [])]:
+        environment = container_environment(container, documents)
+        problems += [
+            f"{where}/{container.get('name')}: lab worker gets {name} ({environment[name][1]})"
+            for name in FORBIDDEN_ON_LAB
+            if name in environment
+        ]
+        problems += [
+            f"{where}/{container.get('name')}: lab worker refers to the secret {secret}: "
+            f"a lab pod gets {BROKER_CREDENTIALS} only"
+            for secret in sorted(secrets_named(container) - {BROKER_CREDENTIALS})
+        ]
+    for volume in pod.get("volumes") or []:
+        named = {str((volume.get("secret") or {}).get("secretName") or "")} - {""}
+        named |= {
+            str(source["secret"].get("name"))
+            for source in (volume.get("projected") or {}).get("sources") or []
+            if "secret" in source
+        }
+        problems += [
+            f"{where}: lab worker mounts the secret {secret}: a lab pod gets {BROKER_CREDENTIALS} only"
+            for secret in sorted(named - {BROKER_CREDENTIALS})
+        ]
+    return problems
+
+
+def check_lab_cache(where: str, pod: dict, documents: list[tuple[Path, dict]]) -> list[str]:
+    """The dataset cache (LAB_CACHE_DIR) is the pod's own emptyDir, with a size limit."""
+    volumes = {volume.get("name"): volume for volume in pod.get("volumes") or []}
+    problems = []
+    for container in pod.get("containers") or []:
+        cache = (container_environment(container, documents).get("LAB_CACHE_DIR") or (None,))[0]
+        mounts = [mount for mount in container.get("volumeMounts") or [] if mount.get("mountPath") == cache]
+        if not cache or not mounts:
+            problems.append(f"{where}/{container.get('name')}: LAB_CACHE_DIR ({cache}) must be a mounted emptyDir")
+            continue
+        empty_dir = (volumes.get(mounts[0].get("name")) or {}).get("emptyDir")
+        if empty_dir is None or not empty_dir.get("sizeLimit"):
+            problems.append(f"{where}/{container.get('name')}: LAB_CACHE_DIR must be an emptyDir with a sizeLimit")
+    return problems
+
+
+def container_environment(container: dict, documents: list[tuple[Path, dict]]) -> dict[str, tuple[str | None, str]]:
+    """Each variable a container gets: name -> (value, where from). The value is None where it
+    comes from a Secret (secret.example.yaml says which keys a Secret holds) or the pod's fields."""
+    config_maps, secrets = by_kind(documents, "ConfigMap"), by_kind(documents, "Secret")
+    found: dict[str, tuple[str | None, str]] = {}
+    for source in container.get("envFrom") or []:
+        prefix = str(source.get("prefix") or "")
+        if "configMapRef" in source:
+            name = (source["configMapRef"] or {}).get("name")
+            for key, value in ((config_maps.get(name) or {}).get("data") or {}).items():
+                found[prefix + str(key)] = ("" if value is None else str(value), f"config map {name}")
+        elif "secretRef" in source:
+            name = (source["secretRef"] or {}).get("name")
+            secret = secrets.get(name) or {}
+            for key in [*(secret.get("data") or {}), *(secret.get("stringData") or {})]:
+                found[prefix + str(key)] = (None, f"secret {name}")
+    for item in container.get("env") or []:
+        value_from = item.get("valueFrom") or {}
+        if "secretKeyRef" in value_from:
+            found[item["name"]] = (None, f"secret {value_from['secretKeyRef'].get('name')}")
+        elif "configMapKeyRef" in value_from:
+            ref = value_from["configMapKeyRef"]
+            value = ((config_maps.get(ref.get("name")) or {}).get("data") or {}).get(ref.get("key"))
+            found[item["name"]] = ("" if value is None else str(value), f"config map {ref.get('name')}")
+        elif value_from:
+            found[item["name"]] = (None, "the pod's fields")
+        else:
+            found[item["name"]] = (str(item.get("value", "")), "env")
+    return found
+
+
+def secrets_named(container: dict) -> set[str]:
+    named = {
+        str((source.get("secretRef") or {}).get("name"))
+        for source in container.get("envFrom") or []
+        if "secretRef" in source
+    }
+    named |= {
+        str(item["valueFrom"]["secretKeyRef"].get("name"))
+        for item in container.get("env") or []
+        if "secretKeyRef" in (item.get("valueFrom") or {})
+    }
+    return named
+
+
+def workloads(documents: list[tuple[Path, dict]]) -> list[tuple[str, dict, dict]]:
+    """(where, document, pod spec) of every document with a pod template."""
+    found = []
+    for path, document in documents:
+        pod = ((document.get("spec") or {}).get("template") or {}).get("spec")
+        if isinstance(pod, dict):
+            found.append((f"{path.relative_to(ROOT)}: {(document.get('metadata') or {}).get('name')}", document, pod))
+    return found
+
+
+def is_object_store(pod: dict) -> bool:
+    return any(re.search(r"(^|/)minio/minio(:|@|$)", str(c.get("image") or "")) for c in pod.get("containers") or [])
+
+
+def check_cluster_storage(documents: list[tuple[Path, dict]]) -> list[str]:
+    """No volume shared between pods or nodes: files live in the object store."""
+    problems = []
+    for path, document in documents:
+        if document.get("kind") == "PersistentVolumeClaim":
+            modes = (document.get("spec") or {}).get("accessModes") or []
+            problems.append(
+                f"{path.relative_to(ROOT)}: PersistentVolumeClaim {(document.get('metadata') or {}).get('name')} "
+                f"({', '.join(modes)}): a claim pods share; files live in the object store, whose own disk "
+                "is its StatefulSet's volumeClaimTemplate"
+            )
+    for where, document, pod in workloads(documents):
+        for volume in pod.get("volumes") or []:
+            kinds = set(volume) - {"name"}
+            if not kinds <= LOCAL_VOLUME_KINDS:
+                problems.append(
+                    f"{where}: volume {volume.get('name')} ({', '.join(sorted(kinds - LOCAL_VOLUME_KINDS))}) is shared "
+                    "between pods or nodes: files live in the object store (S3_BUCKET)"
+                )
+        for container in [*(pod.get("initContainers") or []), *(pod.get("containers") or [])]:
+            problems += [
+                f"{where}/{container.get('name')}: mounts {mount.get('mountPath')}, the old shared volume's path: "
+                "files live in the object store (S3_BUCKET)"
+                for mount in container.get("volumeMounts") or []
+                if str(mount.get("mountPath", "")).rstrip("/") in OLD_SHARED_PATHS
+            ]
+        templates = (document.get("spec") or {}).get("volumeClaimTemplates") or []
+        if templates and not (document.get("kind") == "StatefulSet" and is_object_store(pod)):
+            problems.append(f"{where}: volumeClaimTemplates: only the object store has a disk of its own")
+        for template in templates:
+            modes = set((template.get("spec") or {}).get("accessModes") or [])
+            if not modes or not modes <= SINGLE_NODE_ACCESS:
+                problems.append(
+                    f"{where}: claim template {(template.get('metadata') or {}).get('name')} is {sorted(modes)}: "
+                    "ReadWriteOnce only (ReadWriteMany / ReadOnlyMany share it between nodes)"
+                )
+    return problems
+
+
+def check_site_pods(documents: list[tuple[Path, dict]]) -> list[str]:
+    """The site's pods (the web image) keep their files in the object store, with its keys."""
+    problems = []
+    services = {
+        name: {port.get("port") for port in (service.get("spec") or {}).get("ports") or []}
+        for name, service in by_kind(documents, "Service").items()
+    }
+    for where, _, pod in workloads(documents):
+        for container in pod.get("containers") or []:
+            if str(container.get("image") or "").split(":")[0] != SITE_IMAGE:
+                continue
+            here = f"{where}/{container.get('name')}"
+            environment = container_environment(container, documents)
+            bucket, _ = environment.get("S3_BUCKET", ("", ""))
+            if bucket is not None and not bucket.strip():
+                problems.append(f"{here}: no S3_BUCKET (the config map's): the site would keep files on the pod's disk")
+            problems += [
+                f"{here}: gets no {key} from a Secret (academy-storage)"
+                for key in STORE_KEYS
+                if not environment.get(key, ("", ""))[1].startswith("secret ")
+            ]
+            problems += [
+                f"{here}: gets {key} from the {environment[key][1]}: a path on one pod's disk; "
+                "files live in the object store"
+                for key in LOCAL_FILE_SETTINGS
+                if key in environment and environment[key][1].startswith("config map")
+            ]
+            endpoint = urlsplit(environment.get("S3_ENDPOINT_URL", ("", ""))[0] or "")
+            if endpoint.hostname and "." not in endpoint.hostname:
+                port = endpoint.port or (443 if endpoint.scheme == "https" else 80)
+                if port not in services.get(endpoint.hostname, set()):
+                    problems.append(
+                        f"{here}: S3_ENDPOINT_URL names {endpoint.hostname}:{port}, no Service of deploy/k8s (port)"
+                    )
+    return problems
+
+
+def check_object_store(documents: list[tuple[Path, dict]]) -> list[str]:
+    """MinIO's StatefulSet: non-root, a memory limit, probes; and a Job that creates the bucket."""
+    problems, stores = [], 0
+    for where, document, pod in workloads(documents):
+        if not is_object_store(pod) or document.get("kind") != "StatefulSet":
+            continue
+        stores += 1
+        if not (pod.get("securityContext") or {}).get("runAsNonRoot"):
+            problems.append(f"{where}: the object store runs as non-root (securityContext.runAsNonRoot)")
+        for container in pod.get("containers") or []:
+            here = f"{where}/{container.get('name')}"
+            if not ((container.get("resources") or {}).get("limits") or {}).get("memory"):
+                problems.append(f"{here}: the object store needs a memory limit")
+            problems += [
+                f"{here}: the object store needs a {probe}"
+                for probe in ("readinessProbe", "livenessProbe")
+                if not container.get(probe)
+            ]
+            if (container.get("securityContext") or {}).get("allowPrivilegeEscalation") is not False:
+                problems.append(f"{here}: allowPrivilegeEscalation must be false")
+    creates_bucket = any(
+        document.get("kind") == "Job"
+        and any(re.search(r"(^|/)minio/mc(:|@|$)", str(c.get("image") or "")) for c in pod.get("containers") or [])
+        for _, document, pod in workloads(documents)
+    )
+    if stores and not creates_bucket:
+        problems.append("deploy/k8s: no Job creates the object store's bucket (minio/mc)")
     return problems
 
 
@@ -600,7 +933,9 @@ def main(argv: list[str]) -> int:
         print(problem)
     if problems:
         return 1
-    print(f"deploy checks: {documents} Kubernetes documents, {len(COMPOSE_LAB_WORKERS)} lab workers, ok")
+    print(
+        f"deploy checks: {documents} Kubernetes documents, {len(COMPOSE_LAB_WORKERS)} lab workers, no shared volume, ok"
+    )
     return 0
 
 

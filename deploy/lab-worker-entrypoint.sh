@@ -1,9 +1,10 @@
 #!/bin/sh
 # Entrypoint of the lab worker image (queues gpu and cpu), run under tini.
 #
-# A lab worker runs learner code and holds no credential of the site: no database URL and not
-# the site's SECRET_KEY. It needs neither: `celery -A workers.celery_app` imports no Django
-# and reads only the broker's settings (CELERY_BROKER_URL, see workers/celery_app.py).
+# A lab worker runs learner code and holds no credential of the site: no database URL, not the
+# site's SECRET_KEY, no key of the object store. It needs none: `celery -A workers.celery_app`
+# imports no Django and reads only the broker's settings (CELERY_BROKER_URL, see
+# workers/celery_app.py).
 set -eu
 
 if [ -n "${DATABASE_URL:-}" ]; then
@@ -14,6 +15,15 @@ if [ -n "${SECRET_KEY:-}" ]; then
     echo "lab worker: refusing to start with SECRET_KEY set: a lab node must not hold the site's key" >&2
     exit 64
 fi
+# Nor a key of the object store: a job message carries a signed link to its dataset, which is all
+# a lab worker reads there (deploy/README.md, "Object storage").
+for name in S3_ACCESS_KEY_ID S3_SECRET_ACCESS_KEY AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY AWS_SESSION_TOKEN \
+    MINIO_ROOT_USER MINIO_ROOT_PASSWORD; do
+    if [ -n "$(printenv "$name" || :)" ]; then
+        echo "lab worker: refusing to start with $name set: a lab node never gets a key of the object store" >&2
+        exit 64
+    fi
+done
 
 # Every lab run gets a cgroup of its own (workers/cgroups.py) below the container's. With cgroup
 # v2 and a cgroup namespace, /sys/fs/cgroup is the container's own cgroup (writable: a privileged

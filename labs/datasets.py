@@ -1,32 +1,41 @@
 """Dataset storage on the site side.
 
 A dataset is split in two when it is published: the public ``.npz`` (features, training
-and validation labels) is written to ``DATASET_STORAGE_DIR`` under its sha256, where lab
-workers fetch it; the test labels go into the database and never leave the site.
+and validation labels) is written to the ``datasets`` store (``core.storage``: this machine's
+``DATASET_STORAGE_DIR``, or the object store) under its sha256, where lab workers fetch it by a
+link that expires; the test labels go into the database and never leave the site.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import io
 import json
-import os
-from pathlib import Path
-from typing import Any
+from collections.abc import Iterator
+from typing import IO, Any
 
 import numpy as np
 from django.conf import settings
+from django.core.files.base import ContentFile
+from django.core.files.storage import Storage, storages
 from django.db import transaction
 
+from core.storage import download_url
 from labs.models import Dataset, Lab
 from workers.dataset_cache import lab_files
 from workers.harness import FILES_PREFIX
 
 
-def storage_dir() -> Path:
-    path = Path(settings.DATASET_STORAGE_DIR)
-    path.mkdir(parents=True, exist_ok=True)
-    return path
+def dataset_storage() -> Storage:
+    return storages["datasets"]
+
+
+@contextlib.contextmanager
+def dataset_open(dataset: Dataset) -> Iterator[IO[bytes]]:
+    """The dataset's public ``.npz``, open for reading (seekable: ``np.load`` and ``zipfile`` read it)."""
+    with dataset_storage().open(dataset.file_name, "rb") as handle:
+        yield handle
 
 
 def npz_bytes(arrays: dict[str, np.ndarray]) -> bytes:
@@ -72,7 +81,7 @@ def dataset_publish(
     sha256 = hashlib.sha256(payload).hexdigest()
     dataset = Dataset.objects.filter(sha256=sha256).first()
     if dataset is None:
-        _write_once(storage_dir() / f"{sha256}.npz", payload)
+        _write_once(f"{sha256}.npz", payload)
         version = (lab.datasets.order_by("-version").values_list("version", flat=True).first() or 0) + 1
         dataset = Dataset.objects.create(
             lab=lab,
@@ -91,23 +100,27 @@ def dataset_publish(
     return dataset
 
 
-def _write_once(path: Path, payload: bytes) -> None:
-    # Named by content: an existing file is this payload (workers verify the hash anyway).
-    if path.exists():
+def _write_once(name: str, payload: bytes) -> None:
+    # Named by content: an existing file is this payload (workers verify the hash anyway). A file
+    # store writes to a temporary name and renames it; an object store's PUT is atomic.
+    storage = dataset_storage()
+    if storage.exists(name):
         return
-    partial = path.with_suffix(f".{os.getpid()}.part")
-    partial.write_bytes(payload)
-    partial.replace(path)
+    saved = storage.save(name, ContentFile(payload))
+    if saved != name:  # two publishers raced on a file store: the other one's copy is the same bytes
+        storage.delete(saved)
 
 
 def dataset_url(dataset: Dataset) -> str:
-    return (storage_dir() / dataset.file_name).as_uri()
+    """Where a lab worker fetches the dataset: a file path on this machine, or a signed link that
+    lives ``LAB_DATASET_URL_TTL`` seconds (a worker that finds it expired sends the run back)."""
+    return download_url(dataset_storage(), dataset.file_name, expires_in=settings.LAB_DATASET_URL_TTL)
 
 
 def dataset_arrays(dataset: Dataset) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
     """Every split of a dataset as stored (the public file, and the test labels from the database),
     and its ``meta``."""
-    with np.load(storage_dir() / dataset.file_name, allow_pickle=False) as public:
+    with dataset_open(dataset) as handle, np.load(handle, allow_pickle=False) as public:
         arrays = {key: public[key] for key in public.files if key not in ("num_classes", "meta_json")}
         meta = json.loads(str(public["meta_json"])) if "meta_json" in public.files else {}
     arrays = {key: value for key, value in arrays.items() if not key.startswith(FILES_PREFIX)}
@@ -116,13 +129,14 @@ def dataset_arrays(dataset: Dataset) -> tuple[dict[str, np.ndarray], dict[str, A
 
 
 def dataset_meta(dataset: Dataset) -> dict[str, Any]:
-    with np.load(storage_dir() / dataset.file_name, allow_pickle=False) as public:
+    with dataset_open(dataset) as handle, np.load(handle, allow_pickle=False) as public:
         return json.loads(str(public["meta_json"])) if "meta_json" in public.files else {}
 
 
 def dataset_files(dataset: Dataset) -> dict[str, bytes]:
     """The lab's [files] stored with this dataset version: name -> content."""
-    return lab_files(storage_dir() / dataset.file_name)
+    with dataset_open(dataset) as handle:
+        return lab_files(handle)
 
 
 def dataset_test_labels(dataset: Dataset) -> np.ndarray:

@@ -23,7 +23,7 @@ import numpy as np
 from django.core.cache import cache
 from PIL import Image
 
-from labs.datasets import storage_dir
+from labs.datasets import dataset_open
 from labs.models import Dataset
 
 logger = logging.getLogger(__name__)
@@ -80,7 +80,7 @@ def data_preview(dataset: Dataset) -> DataPreview | None:
 
 
 def _preview(dataset: Dataset) -> DataPreview:
-    with zipfile.ZipFile(storage_dir() / dataset.file_name) as npz:
+    with dataset_open(dataset) as handle, zipfile.ZipFile(handle) as npz:
         names = set(npz.namelist())
         meta = _meta(npz) if "meta_json.npy" in names else {}
         heads = {name: _head(npz, name) for name in PUBLIC_ARRAYS if f"{name}.npy" in names}

@@ -31,6 +31,7 @@ from labs.scoring import ScoreOutcome, finite, predictions_array, predictions_to
 from notifications.models import Notification
 from notifications.services import notify
 from workers import control
+from workers.dataset_cache import LINK_EXPIRED_REASON
 from workers.events import (
     AttemptResult,
     Claimed,
@@ -260,6 +261,11 @@ def _on_finished(run_id: int, token: str, result: AttemptResult) -> None:
         "sandbox": _text(result.sandbox, 80),
     }
     reason = _text(result.reason or "", 500)
+    if reason.startswith(LINK_EXPIRED_REASON):
+        # The run waited in the queue longer than its dataset link lives: the same attempt goes
+        # out again with a new link (dispatch signs one), as if it had not been sent yet.
+        run_resend(run_id=run_id, token=token, why=reason.removeprefix(PLATFORM_PREFIX))
+        return
     if state in ("failed", "timed_out") and reason.startswith(PLATFORM_PREFIX):
         # The platform failed this attempt (a worker reports that only for what learner code cannot
         # cause: see workers.runner.decide): another attempt while there is one, never in the quota.
@@ -331,6 +337,29 @@ def _outcome(lab: Lab, run: Run) -> ScoreOutcome:
 def _on_lost(run_id: int, token: str) -> None:
     """A job message came back after the worker that claimed it died."""
     run_retry_or_fail(run_id=run_id, token=token, why="worker lost")
+
+
+def run_resend(*, run_id: int, token: str, why: str) -> None:
+    """Send a run again as it is, under a new token (the old attempt's late events change nothing),
+    without spending an attempt: nothing ran. A run still waiting ``LAB_QUEUE_TIMEOUT_SECONDS``
+    after it was queued fails instead, as the sweeper fails one whose message waited that long."""
+    with transaction.atomic():
+        run = Run.objects.select_for_update().filter(pk=run_id, token=token, state__in=ACTIVE_STATES).first()
+        if run is None:
+            return
+        now = timezone.now()
+        waited = (now - run.queued_at).total_seconds()
+        if run.cancel_requested or waited > settings.LAB_QUEUE_TIMEOUT_SECONDS:
+            final = RunState.CANCELLED if run.cancel_requested else RunState.FAILED
+            run.state, run.finished_at = final, now
+            run.reason = "cancelled: by user" if run.cancel_requested else f"{PLATFORM_PREFIX}{why}"
+            run.save(update_fields=["state", "reason", "finished_at", "updated_at"])
+            run_ended(run_id=run.pk)
+            return
+        run.token, run.state, run.reason = new_token(), RunState.QUEUED, f"{PLATFORM_PREFIX}{why}; sent again"
+        run.curve, run.log, run.started_at, run.sent_at, run.worker_host = [], "", None, None, ""
+        run.save()
+        transaction.on_commit(runs_dispatch_waiting)
 
 
 def run_retry_or_fail(*, run_id: int, token: str, why: str) -> None:

@@ -21,12 +21,13 @@ import fcntl
 import hashlib
 import os
 import shutil
+import urllib.error
 import urllib.request
 import zipfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import BinaryIO
-from urllib.parse import unquote, urlsplit
+from urllib.parse import unquote, urlsplit, urlunsplit
 
 import numpy as np
 
@@ -40,6 +41,15 @@ DOWNLOAD_TIMEOUT_S = 60
 
 class DatasetError(RuntimeError):
     """The dataset could not be fetched, or is not what the job said it is."""
+
+
+class DatasetLinkExpired(DatasetError):
+    """The object store refused the job's signed link as expired: the run waited in the queue
+    longer than the link lives. The site sends the run again with a new link (no attempt spent)."""
+
+
+# The reason a worker reports for an expired link (the site recognises it by this start).
+LINK_EXPIRED_REASON = "platform: dataset link expired"
 
 
 def default_cache_dir() -> Path:
@@ -82,7 +92,8 @@ def _download_verified(ref: DatasetRef, cache_dir: Path, target: Path) -> None:
             os.fsync(sink.fileno())
         if digest.hexdigest() != ref.sha256:
             raise DatasetError(
-                f"dataset checksum mismatch for {ref.url}: expected sha256 {ref.sha256}, got {digest.hexdigest()}"
+                f"dataset checksum mismatch for {shown_url(ref.url)}: "
+                f"expected sha256 {ref.sha256}, got {digest.hexdigest()}"
             )
         # Read-only for everyone: the file is hard-linked into job folders, and a sandboxed
         # learner (another uid) may read it but must never be able to change the cached copy.
@@ -95,14 +106,28 @@ def _download_verified(ref: DatasetRef, cache_dir: Path, target: Path) -> None:
 
 def _open_source(url: str) -> BinaryIO:
     parts = urlsplit(url)
+    shown = shown_url(url)
     try:
         if parts.scheme == "file":
             return open(unquote(parts.path), "rb")
         if parts.scheme in ("http", "https"):
             return urllib.request.urlopen(url, timeout=DOWNLOAD_TIMEOUT_S)  # noqa: S310 - scheme checked
+    except urllib.error.HTTPError as exc:
+        with exc:
+            body = exc.read(4096).decode("utf-8", "replace")
+        # S3, MinIO and their kin answer an expired pre-signed link 403 "Request has expired".
+        if exc.code in (400, 403) and "expired" in body.lower():
+            raise DatasetLinkExpired(f"the object store refused the link to {shown} as expired") from None
+        raise DatasetError(f"cannot fetch dataset {shown}: HTTP {exc.code} {exc.reason}") from None
     except OSError as exc:
-        raise DatasetError(f"cannot fetch dataset {url}: {exc}") from exc
-    raise DatasetError(f"unsupported dataset URL {url!r}")
+        raise DatasetError(f"cannot fetch dataset {shown}: {exc}") from exc
+    raise DatasetError(f"unsupported dataset URL scheme {parts.scheme!r}")
+
+
+def shown_url(url: str) -> str:
+    """The URL without its query: a pre-signed link's signature never goes into a reason or a log."""
+    parts = urlsplit(url)
+    return urlunsplit((parts.scheme, parts.netloc, parts.path, "", ""))
 
 
 def link_into(cached: Path, destination: Path) -> None:
@@ -136,7 +161,7 @@ def count_test_rows(path: Path) -> int:
     return int(shape[0])
 
 
-def lab_files(path: Path) -> dict[str, bytes]:
+def lab_files(path: Path | BinaryIO) -> dict[str, bytes]:
     """The lab's ``[files]`` stored in the dataset (``files/<name>`` arrays of bytes): name -> content."""
     prefix = "files/"
     found: dict[str, bytes] = {}
@@ -148,5 +173,6 @@ def lab_files(path: Path) -> dict[str, bytes]:
                         array = np.lib.format.read_array(handle, allow_pickle=False)
                     found[member[len(prefix) : -len(".npy")]] = array.tobytes()
     except (OSError, ValueError, zipfile.BadZipFile) as exc:
-        raise DatasetError(f"dataset {path.name} is not a readable .npz: {exc}") from exc
+        name = Path(str(getattr(path, "name", ""))).name
+        raise DatasetError(f"dataset {name} is not a readable .npz: {exc}") from exc
     return found

@@ -39,7 +39,15 @@ import numpy as np
 
 from workers import gpus, harness, jobdirs, warm
 from workers.cgroups import CgroupError
-from workers.dataset_cache import DatasetError, count_test_rows, fetch_dataset, lab_files, link_into
+from workers.dataset_cache import (
+    LINK_EXPIRED_REASON,
+    DatasetError,
+    DatasetLinkExpired,
+    count_test_rows,
+    fetch_dataset,
+    lab_files,
+    link_into,
+)
 from workers.events import AttemptResult
 from workers.jobspec import JobSpec
 from workers.progress import EventReader, OutputCapture, ProgressBatcher
@@ -499,6 +507,8 @@ def execute_job(
     try:
         dataset = fetch_dataset(spec.dataset, cache_dir)
         test_rows = count_test_rows(dataset)
+    except DatasetLinkExpired as exc:
+        return finish("failed", f"{LINK_EXPIRED_REASON}: {exc}")
     except DatasetError as exc:
         return finish("failed", f"platform: dataset unavailable: {exc}")
 

@@ -16,6 +16,7 @@ from django.utils.translation import gettext_lazy as _
 
 from config import embedded_broker
 from config.env import env_bool, env_choice, env_int, env_list, env_required, env_str, env_url
+from config.storages import local_storages, s3_storages
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 VAR_DIR = Path(env_str("VAR_DIR", str(BASE_DIR / "var")))
@@ -149,8 +150,28 @@ STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = Path(env_str("STATIC_ROOT", str(BASE_DIR / "staticfiles")))
 MEDIA_URL = "/media/"
 MEDIA_ROOT = Path(env_str("MEDIA_ROOT", str(VAR_DIR / "media")))
+# Public lab data files (features and training labels), named by sha256. Test labels stay in the
+# database. Lab workers on this machine read them here; elsewhere they fetch them by signed link.
+DATASET_STORAGE_DIR = Path(env_str("DATASET_STORAGE_DIR", str(VAR_DIR / "datasets")))
+# Uploads, job results and datasets (core.storage): this machine's disk by default; with S3_BUCKET,
+# an S3-compatible object store (MinIO in compose and Kubernetes), so no volume is shared between
+# nodes. Its keys stay on the site: a lab worker gets each dataset by a link that lives this long.
+S3_BUCKET = env_str("S3_BUCKET", "")
+LAB_DATASET_URL_TTL = env_int("LAB_DATASET_URL_TTL", 3600, minimum=60)
+FILE_STORAGES = (
+    s3_storages(
+        bucket=S3_BUCKET,
+        endpoint_url=env_str("S3_ENDPOINT_URL", ""),
+        region=env_str("S3_REGION", "us-east-1"),
+        access_key=env_str("S3_ACCESS_KEY_ID", ""),
+        secret_key=env_str("S3_SECRET_ACCESS_KEY", ""),
+        addressing_style=env_choice("S3_ADDRESSING_STYLE", "path", ("path", "virtual", "auto")),
+    )
+    if S3_BUCKET
+    else local_storages()
+)
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    **FILE_STORAGES,
     "staticfiles": {
         "BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"
         if PRODUCTION
@@ -291,9 +312,6 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440  # form fields without the files (Django
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440  # a larger uploaded file is spooled to a temporary file
 DATA_UPLOAD_MAX_NUMBER_FILES = 10  # each form uploads one file
 
-# Public lab data files (features and training labels) live here, named by sha256;
-# lab workers read them (a shared volume in compose). Test labels stay in the database.
-DATASET_STORAGE_DIR = Path(env_str("DATASET_STORAGE_DIR", str(VAR_DIR / "datasets")))
 # A run is retried once after a platform failure (worker lost), then failed.
 LAB_MAX_ATTEMPTS = env_int("LAB_MAX_ATTEMPTS", 2, minimum=1)
 # A run whose message waited this long without a worker taking it fails (platform).

@@ -18,6 +18,7 @@ from django.core.mail import EmailMessage
 from django.test import Client
 from rest_framework.test import APIClient
 
+from cohorts.background import job_input_text, job_result_text, text_file
 from cohorts.models import Cohort, CohortMember, Job, JobState
 from cohorts.roster import MAX_BYTES, MAX_ROWS, RosterError, job_roster_import_create, roster_decode, roster_parse
 from cohorts.services import cohort_member_add
@@ -54,7 +55,7 @@ def import_roster(text: str, *, by: User, capture: Callable, cohort: Cohort | No
 
 
 def report(job: Job) -> dict[int, dict[str, str]]:
-    rows = list(csv.DictReader(io.StringIO(job.result_text)))
+    rows = list(csv.DictReader(io.StringIO(job_result_text(job))))
     return {int(row["row"]): row for row in rows}
 
 
@@ -336,7 +337,7 @@ def test_an_unexpected_error_fails_the_job_and_imports_nothing(
     assert job.state == JobState.FAILED
     assert "nothing was imported" in job.error and "RuntimeError: disk full" in job.error
     assert job.finished_at is not None
-    assert (job.summary, job.result_text) == ({}, "")
+    assert (job.summary, job_result_text(job)) == ({}, "")
     assert not CohortMember.objects.exists()
     assert not User.objects.filter(email__in=["fresh@example.com", "third@example.com"]).exists()
     assert invitations(mailoutbox) == []
@@ -348,7 +349,9 @@ def test_an_unexpected_error_fails_the_job_and_imports_nothing(
 def test_a_job_whose_file_cannot_be_read_fails_with_the_reason(
     admin_user: User, django_capture_on_commit_callbacks: Callable
 ) -> None:
-    job = Job.objects.create(kind=Job.Kind.ROSTER_IMPORT, requested_by=admin_user, input_text="name\nLena\n")
+    job = Job(kind=Job.Kind.ROSTER_IMPORT, requested_by=admin_user)
+    job.input_file.save("roster.csv", text_file("name\nLena\n"), save=False)
+    job.save()
     job = run_job(job, django_capture_on_commit_callbacks)
     assert job.state == JobState.FAILED
     assert job.error == "The header needs a username or an email column."
@@ -359,9 +362,9 @@ def test_a_redelivered_task_does_not_import_twice(
     spring: Cohort, learner: User, admin_user: User, django_capture_on_commit_callbacks: Callable
 ) -> None:
     job = import_roster(HEADER + "lena,,,spring,\n", by=admin_user, capture=django_capture_on_commit_callbacks)
-    first = job.result_text
+    first = job_result_text(job)
     job = run_job(job, django_capture_on_commit_callbacks)
-    assert job.result_text == first
+    assert job_result_text(job) == first
     assert Notification.objects.filter(user=admin_user).count() == 1
 
 
@@ -382,7 +385,7 @@ def test_creating_the_job_queues_the_task_on_the_broker_once_committed(
             )
             assert published == []  # nothing leaves before the commit
         assert (job.state, job.cohort, job.input_name) == ("queued", spring, "r.csv")
-        assert job.input_text == HEADER + "lena,,,,\n"
+        assert job_input_text(job) == HEADER + "lena,,,,\n"
         for callback in callbacks:
             callback()
     finally:
@@ -491,7 +494,7 @@ def test_the_result_downloads_as_a_csv_attachment(client: Client, done_job: Job,
     assert response["Content-Disposition"] == f'attachment; filename="roster-{done_job.pk}.csv"'
     text = response.content.decode("utf-8-sig")
     assert text.splitlines()[0] == "row,username,email,cohort,outcome,reason"
-    assert text == done_job.result_text
+    assert text == job_result_text(done_job)
 
 
 # --- API ------------------------------------------------------------------------------

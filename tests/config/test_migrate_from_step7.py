@@ -139,12 +139,13 @@ def test_a_database_of_the_previous_layout_migrates_with_every_row(previous_layo
     deadline = current_apps.get_model("cohorts", "LabDeadline").objects.get(pk=ids["deadline"])
     assert (deadline.cohort_id, deadline.lab_id, deadline.weight) == (ids["cohort"], ids["lab"], 2)
     job = current_apps.get_model("cohorts", "Job").objects.get(pk=ids["job"])
-    assert (job.cohort_id, job.requested_by_id, job.summary, job.result_text) == (
-        ids["cohort"],
-        ids["mentor"],
-        {"added": 3},
-        "a,b\n",
-    )
+    with job.result_file.open("rb") as result:  # the result moved from a text column to the storage
+        assert (job.cohort_id, job.requested_by_id, job.summary, result.read()) == (
+            ids["cohort"],
+            ids["mentor"],
+            {"added": 3},
+            b"a,b\n",
+        )
     notification = current_apps.get_model("notifications", "Notification").objects.get(pk=ids["notification"])
     assert (notification.user_id, notification.title, notification.read_at) == (ids["learner"], "Digits is due", None)
     override = current_apps.get_model("grading", "GradeOverride").objects.get(pk=ids["override"])

@@ -30,13 +30,22 @@ COMPOSE = REPO / "docker-compose.yml"
 HA_ENV = REPO / "deploy" / "compose-ha.env"
 SENTINEL_CONF = REPO / "deploy" / "redis" / "sentinel.conf"
 BROKER_CLIENTS = ("migrate", "web", "worker-site", "worker-cpu", "worker-gpu", "beat", "flower")
-SECRETS = {"SECRET_KEY": "x", "POSTGRES_PASSWORD": "x", "FLOWER_BASIC_AUTH": "u:p"}
-# The files are judged on their own: this process's broker and database (CI exports them) would win
-# over the env files in compose's interpolation.
+SECRETS = {
+    "SECRET_KEY": "x",
+    "POSTGRES_PASSWORD": "x",
+    "FLOWER_BASIC_AUTH": "u:p",
+    "MINIO_ROOT_USER": "root",
+    "MINIO_ROOT_PASSWORD": "x" * 8,
+    "S3_ACCESS_KEY_ID": "site",
+    "S3_SECRET_ACCESS_KEY": "x" * 8,
+}
+# The files are judged on their own: this process's broker, database and object store (CI exports
+# them) would win over the env files in compose's interpolation.
 OWN_ENVIRONMENT = {
     key: value
     for key, value in os.environ.items()
     if key not in ("CELERY_BROKER_URL", "CELERY_RESULT_BACKEND", "CELERY_SENTINEL_MASTER", "DATABASE_URL")
+    and not key.startswith(("S3_", "MINIO_", "AWS_"))
 }
 
 

@@ -116,7 +116,29 @@ def _trigger(document: dict) -> dict:
     return document["spec"]["triggers"][0]["metadata"]
 
 
+def _container(document: dict) -> dict:
+    return _pod(document)["containers"][0]
+
+
+def _give_secret_key(document: dict) -> None:
+    ref = {"secretKeyRef": {"name": "academy-storage", "key": "S3_SECRET_ACCESS_KEY"}}
+    _container(document).setdefault("env", []).append({"name": "S3_SECRET_ACCESS_KEY", "valueFrom": ref})
+
+
+def _mount_shared_datasets(document: dict) -> None:
+    """What the lab pools had before the object store: the datasets claim, read-only."""
+    _pod(document)["volumes"].append(
+        {"name": "datasets", "persistentVolumeClaim": {"claimName": "academy-datasets", "readOnly": True}}
+    )
+    _container(document)["volumeMounts"].append({"name": "datasets", "mountPath": "/data/datasets", "readOnly": True})
+
+
+def _cache_volume(document: dict) -> dict:
+    return next(volume for volume in _pod(document)["volumes"] if volume["name"] == "lab-cache")
+
+
 CPU, GPU = "academy-worker-cpu", "academy-worker-gpu-h100"
+STORE, STORE_INIT, CONFIG = "academy-minio", "academy-minio-init", "academy-config"
 BREAKAGES = {
     "privileged": ("Deployment", "academy-web", lambda d: _context(d).update(privileged=True)),
     "SYS_ADMIN": ("Deployment", CPU, lambda d: _context(d)["capabilities"]["add"].append("SYS_ADMIN")),
@@ -130,6 +152,61 @@ BREAKAGES = {
     "'gpus'": ("ScaledObject", GPU, lambda d: _trigger(d).update(listName="gpus")),
     "lab queue": ("ScaledObject", CPU, lambda d: _trigger(d).update(listName="gpu")),
     "no Deployment": ("ScaledObject", CPU, lambda d: d["spec"]["scaleTargetRef"].update(name="academy-worker-tpu")),
+    # Object storage: a lab pod holds no key of the store, however it would get one ...
+    "lab worker gets S3_SECRET_ACCESS_KEY (secret academy-storage)": ("Deployment", CPU, _give_secret_key),
+    "refers to the secret academy-storage": (
+        "Deployment",
+        GPU,
+        lambda d: _container(d)["envFrom"].append({"secretRef": {"name": "academy-storage"}}),
+    ),
+    "lab worker gets S3_SECRET_ACCESS_KEY (config map academy-config)": (
+        "ConfigMap",
+        CONFIG,
+        lambda d: d["data"].update(S3_SECRET_ACCESS_KEY="x"),
+    ),
+    "lab worker gets AWS_ACCESS_KEY_ID (env)": (
+        "Deployment",
+        CPU,
+        lambda d: _container(d)["env"].append({"name": "AWS_ACCESS_KEY_ID", "value": "x"}),
+    ),
+    # ... no volume is shared between pods or nodes ...
+    "(persistentVolumeClaim) is shared between pods or nodes": ("Deployment", CPU, _mount_shared_datasets),
+    "mounts /data/datasets, the old shared volume's path": ("Deployment", GPU, _mount_shared_datasets),
+    "(nfs) is shared": (
+        "Deployment",
+        "academy-web",
+        lambda d: _pod(d).setdefault("volumes", []).append({"name": "media", "nfs": {"server": "nas", "path": "/m"}}),
+    ),
+    "ReadWriteOnce only": (
+        "StatefulSet",
+        STORE,
+        lambda d: d["spec"]["volumeClaimTemplates"][0]["spec"].update(accessModes=["ReadWriteMany"]),
+    ),
+    "emptyDir with a sizeLimit": ("Deployment", CPU, lambda d: _cache_volume(d)["emptyDir"].pop("sizeLimit")),
+    # ... the site's pods keep their files in the bucket, with its keys ...
+    "no S3_BUCKET": ("ConfigMap", CONFIG, lambda d: d["data"].pop("S3_BUCKET")),
+    "gets no S3_SECRET_ACCESS_KEY from a Secret": (
+        "Deployment",
+        "academy-web",
+        lambda d: _container(d)["envFrom"].remove({"secretRef": {"name": "academy-storage"}}),
+    ),
+    "gets MEDIA_ROOT from the config map": ("ConfigMap", CONFIG, lambda d: d["data"].update(MEDIA_ROOT="/data/media")),
+    "S3_ENDPOINT_URL names minio:9000, no Service": (
+        "ConfigMap",
+        CONFIG,
+        lambda d: d["data"].update(S3_ENDPOINT_URL="http://minio:9000"),
+    ),
+    # ... and the object store is pinned, non-root, limited, probed, and gets its bucket.
+    "quay.io/minio/minio:latest is not pinned": (
+        "StatefulSet",
+        STORE,
+        lambda d: _container(d).update(image="quay.io/minio/minio:latest"),
+    ),
+    "minio/mc is not pinned": ("Job", STORE_INIT, lambda d: _container(d).update(image="minio/mc")),
+    "runAsNonRoot": ("StatefulSet", STORE, lambda d: _pod(d)["securityContext"].pop("runAsNonRoot")),
+    "memory limit": ("StatefulSet", STORE, lambda d: _container(d)["resources"]["limits"].pop("memory")),
+    "readinessProbe": ("StatefulSet", STORE, lambda d: _container(d).pop("readinessProbe")),
+    "no Job creates the object store's bucket": ("Job", STORE_INIT, lambda d: _container(d).update(image="busybox")),
 }
 
 
@@ -142,3 +219,18 @@ def test_check_deploy_catches_each_broken_posture(check_deploy: ModuleType, comp
             change(document)
     problems = check_deploy.check_cluster(documents)
     assert any(complaint in problem for problem in problems), problems
+
+
+@pytest.mark.parametrize("modes", [["ReadWriteMany"], ["ReadWriteOnce"]])
+def test_check_deploy_refuses_any_claim_of_its_own(check_deploy: ModuleType, modes: list[str]) -> None:
+    """The old pvc.yaml (ReadWriteMany, mounted by every pod), or any claim besides the object
+    store's claim template."""
+    claim = {
+        "apiVersion": "v1",
+        "kind": "PersistentVolumeClaim",
+        "metadata": {"name": "academy-datasets"},
+        "spec": {"accessModes": modes, "resources": {"requests": {"storage": "100Gi"}}},
+    }
+    documents = [*check_deploy.k8s_documents(), (REPO / "deploy/k8s/pvc.yaml", claim)]
+    problems = check_deploy.check_cluster(documents)
+    assert any(f"PersistentVolumeClaim academy-datasets ({modes[0]})" in problem for problem in problems), problems

@@ -12,6 +12,7 @@ from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
+from cohorts.background import job_result_text
 from cohorts.models import CohortMember, Job, JobState, LabDeadline
 from core.models import NotificationKind, Role, User
 from courses.models import LessonCompletion
@@ -305,7 +306,7 @@ def export_rows(client: Client, user: User) -> tuple[Job, list[dict[str, str]]]:
     assert (job.kind, job.state, job.cohort.slug) == (Job.Kind.GRADEBOOK_EXPORT, JobState.QUEUED, "spring")
     gradebook_export.apply(args=[job.pk])
     job.refresh_from_db()
-    return job, list(csv.DictReader(io.StringIO(job.result_text)))
+    return job, list(csv.DictReader(io.StringIO(job_result_text(job))))
 
 
 @pytest.mark.django_db

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from rest_framework.test import APIClient
 
+from cohorts.background import job_result_text
 from cohorts.models import Job, JobState
 from core.models import User
 from grading.models import GradeOverride
@@ -86,7 +87,7 @@ def test_export_starts_a_job(spring: Spring, admin_user: User, learner: User) ->
     assert response.json()["url"] == job.get_absolute_url() and response.json()["state"] == "queued"
     gradebook_export.apply(args=[job.pk])
     job.refresh_from_db()
-    assert job.state == JobState.DONE and job.result_text.startswith("username,")
+    assert job.state == JobState.DONE and job_result_text(job).startswith("username,")
     assert as_user(learner).post(f"{GRADEBOOK}export/").status_code == 404
 
 

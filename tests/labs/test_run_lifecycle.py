@@ -15,6 +15,7 @@ from labs import run_events, services, sweeper
 from labs.models import Lab, Run, RunState
 from tests.labs.conftest import VALID_CODE
 from workers import control
+from workers.dataset_cache import LINK_EXPIRED_REASON
 
 PERFECT = [0, 1, 2, 0, 1, 2, 0, 1, 2, 0]
 
@@ -221,3 +222,31 @@ def test_metric_names_are_kept_printable_and_bounded_with_a_few_series_per_run(l
     series = {name for point in run.curve for name in point["metrics"]}
     assert len(series) == run_events.MAX_CURVE_SERIES  # the first names, in order; later ones are dropped
     assert [point["step"] for point in run.curve] == list(range(run_events.MAX_CURVE_SERIES - 4 + 1))
+
+
+@pytest.mark.django_db
+def test_an_expired_dataset_link_sends_the_run_again_without_spending_an_attempt(
+    lab: Lab, learner: User, settings: object, django_capture_on_commit_callbacks: object
+) -> None:
+    run = queued_run(lab, learner)
+    first_token = run.token
+    event(run, "claimed", worker="w1")
+    reason = f"{LINK_EXPIRED_REASON}: the object store refused the link to http://s3/datasets/x.npz as expired"
+    with django_capture_on_commit_callbacks(execute=True):
+        finished(run, state="failed", reason=reason)
+    run.refresh_from_db()
+    assert (run.state, run.attempt) == (RunState.QUEUED, 1) and run.token != first_token
+    assert run.reason.startswith("platform: dataset link expired") and run.reason.endswith("; sent again")
+    assert run.sent_at is not None  # dispatched again at once, with a new link
+    run_events.run_event_apply(run_id=run.pk, token=first_token, event={"kind": "lost"})  # stale: ignored
+    assert Run.objects.get(pk=run.pk).state == RunState.QUEUED
+
+    # A run that has waited the whole queue timeout since it was queued ends instead of circling.
+    Run.objects.filter(pk=run.pk).update(
+        queued_at=timezone.now() - timedelta(seconds=settings.LAB_QUEUE_TIMEOUT_SECONDS + 1)
+    )
+    run.refresh_from_db()
+    finished(run, state="failed", reason=reason)
+    run.refresh_from_db()
+    assert (run.state, run.attempt) == (RunState.FAILED, 1)
+    assert run.reason.startswith("platform: dataset link expired")

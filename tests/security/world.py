@@ -23,6 +23,7 @@ from django.urls import reverse
 from django.utils import timezone
 from rest_framework.test import APIClient
 
+from cohorts.background import text_file
 from cohorts.models import Cohort, CohortMember, Job, JobState, LabDeadline
 from core.models import NotificationKind, Role, User
 from courses.models import Course, Enrollment, LearningPath, Lesson, PathCourse
@@ -92,14 +93,16 @@ def _secret_run(learner: User, lab: Lab, marker: str) -> Run:
 
 
 def _finished_job(requested_by: User, cohort: Cohort, marker: str) -> Job:
-    return Job.objects.create(
+    job = Job(
         kind=Job.Kind.GRADEBOOK_EXPORT,
         requested_by=requested_by,
         cohort=cohort,
         state=JobState.DONE,
         result_name="gradebook.csv",
-        result_text=f"username,final\n{marker},80\n",
     )
+    job.result_file.save("gradebook.csv", text_file(f"username,final\n{marker},80\n"), save=False)
+    job.save()
+    return job
 
 
 def _curriculum(users: Iterable[User]) -> tuple[Course, Course, LearningPath]:

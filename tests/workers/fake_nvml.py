@@ -1,9 +1,10 @@
-"""A stand-in for ``pynvml`` (NVML's Python bindings) with the functions ``workers.gpu_stats`` calls,
-for machines without a GPU: each GPU is a ``FakeGpu``; one with ``broken`` set does not answer."""
+"""A stand-in for ``pynvml`` (NVML's Python bindings, their camelCase names) with the functions
+``workers.gpus`` and ``workers.gpu_stats`` call, for machines without a GPU: each GPU is a ``FakeGpu``
+(its MIG instances are ``FakeGpu``s too); one with ``broken`` set does not answer."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from types import SimpleNamespace
 
 
@@ -19,14 +20,18 @@ class FakeGpu:
     total: int
     utilization_percent: int | None = 0  # None: not supported (a MIG-partitioned GPU)
     broken: bool = False
+    minor: int = 0  # its device node, /dev/nvidia<minor>
+    mig: list[FakeGpu] = field(default_factory=list)  # MIG mode on, with these instances
+    processes: dict[int, int] | None = field(default_factory=dict)  # pid -> bytes used; None: NVML fails
 
 
 class FakeNvml:
     NVMLError = NVMLError
 
-    def __init__(self, *gpus: FakeGpu, fails_to_start: bool = False) -> None:
+    def __init__(self, *gpus: FakeGpu, fails_to_start: bool = False, lost: bool = False) -> None:
         self.gpus = list(gpus)
         self.fails_to_start = fails_to_start
+        self.lost = lost  # NVML itself fails (a GPU fell off the bus): counting them fails
         self.initialised = 0  # NVML counts its initialisations; shutdown undoes one
 
     def nvmlInit(self) -> None:
@@ -38,6 +43,8 @@ class FakeNvml:
         self.initialised -= 1
 
     def nvmlDeviceGetCount(self) -> int:
+        if self.lost:
+            raise NVMLError("GPU is lost")
         return len(self.gpus)
 
     def nvmlDeviceGetHandleByIndex(self, index: int) -> FakeGpu:
@@ -59,3 +66,22 @@ class FakeNvml:
 
     def nvmlDeviceGetName(self, handle: FakeGpu) -> str | bytes:
         return handle.name
+
+    def nvmlDeviceGetMinorNumber(self, handle: FakeGpu) -> int:
+        return handle.minor
+
+    def nvmlDeviceGetMigMode(self, handle: FakeGpu) -> tuple[int, int]:
+        return (1, 1) if handle.mig else (0, 0)
+
+    def nvmlDeviceGetMaxMigDeviceCount(self, handle: FakeGpu) -> int:
+        return 7
+
+    def nvmlDeviceGetMigDeviceHandleByIndex(self, handle: FakeGpu, slot: int) -> FakeGpu:
+        if slot >= len(handle.mig):
+            raise NVMLError("Not Found")
+        return handle.mig[slot]
+
+    def nvmlDeviceGetComputeRunningProcesses(self, handle: FakeGpu) -> list[SimpleNamespace]:
+        if handle.processes is None:
+            raise NVMLError("Unknown Error")
+        return [SimpleNamespace(pid=pid, usedGpuMemory=used) for pid, used in handle.processes.items()]

@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import hashlib
+import http.server
 import os
 import threading
+from collections.abc import Iterator
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import numpy as np
 import pytest
 
 from workers import dataset_cache
-from workers.dataset_cache import DatasetError, count_test_rows, fetch_dataset, link_into
+from workers.dataset_cache import DatasetError, DatasetLinkExpired, count_test_rows, fetch_dataset, link_into
 from workers.jobspec import DatasetRef
 
 
@@ -90,3 +93,63 @@ def test_count_test_rows_rejects_incomplete_datasets(tmp_path: Path) -> None:
     (tmp_path / "junk.npz").write_bytes(b"not a zip")
     with pytest.raises(DatasetError, match=r"not a readable \.npz"):
         count_test_rows(tmp_path / "junk.npz")
+
+
+class _ObjectStore(http.server.BaseHTTPRequestHandler):
+    """Answers every GET as an S3-compatible store answers a pre-signed link: the file, or a 403."""
+
+    answers: dict[str, tuple[int, bytes]] = {}
+
+    def do_GET(self) -> None:
+        status, body = self.answers[urlsplit(self.path).path]
+        self.send_response(status)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+@pytest.fixture
+def object_store() -> Iterator[tuple[str, dict[str, tuple[int, bytes]]]]:
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _ObjectStore)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}", _ObjectStore.answers
+    server.shutdown()
+    server.server_close()
+    _ObjectStore.answers.clear()
+
+
+# What AWS S3 and MinIO answer for a pre-signed link past its X-Amz-Expires (moto does not check).
+EXPIRED = (
+    b'<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>AccessDenied</Code>'
+    b"<Message>Request has expired</Message><X-Amz-Expires>60</X-Amz-Expires></Error>"
+)
+DENIED = b'<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>SignatureDoesNotMatch</Code></Error>'
+QUERY = "?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Expires=60&X-Amz-Signature=deadbeefcafe"
+
+
+def test_an_http_link_is_fetched_and_verified(tmp_path: Path, object_store: tuple) -> None:
+    base, answers = object_store
+    ref = write_npz(tmp_path / "source.npz")
+    answers["/bucket/datasets/a.npz"] = (200, (tmp_path / "source.npz").read_bytes())
+    cached = fetch_dataset(DatasetRef(ref.sha256, f"{base}/bucket/datasets/a.npz{QUERY}"), tmp_path / "cache")
+    assert cached.read_bytes() == (tmp_path / "source.npz").read_bytes()
+    with pytest.raises(DatasetError, match="checksum mismatch") as mismatch:
+        fetch_dataset(DatasetRef("1" * 64, f"{base}/bucket/datasets/a.npz{QUERY}"), tmp_path / "cache")
+    assert "Signature" not in str(mismatch.value) and "/bucket/datasets/a.npz" in str(mismatch.value)
+
+
+def test_an_expired_link_is_told_apart_from_a_refused_one(tmp_path: Path, object_store: tuple) -> None:
+    base, answers = object_store
+    answers["/old.npz"] = (403, EXPIRED)
+    answers["/forged.npz"] = (403, DENIED)
+    with pytest.raises(DatasetLinkExpired) as expired:
+        fetch_dataset(DatasetRef("2" * 64, f"{base}/old.npz{QUERY}"), tmp_path / "cache")
+    assert "Signature" not in str(expired.value)  # a signed link never goes into a reason
+    with pytest.raises(DatasetError, match="HTTP 403") as refused:
+        fetch_dataset(DatasetRef("3" * 64, f"{base}/forged.npz{QUERY}"), tmp_path / "cache")
+    assert not isinstance(refused.value, DatasetLinkExpired) and "Signature" not in str(refused.value)
+    assert not [p for p in (tmp_path / "cache").iterdir() if not p.name.startswith(".")]

@@ -11,6 +11,7 @@ from types import SimpleNamespace
 import pytest
 from django.conf import settings
 
+from tests.workers.fake_nvml import FakeGpu, FakeNvml
 from workers import control, gpus, sandbox, tasks
 from workers.jobspec import Limits
 
@@ -37,40 +38,15 @@ def dev(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
     return make
 
 
-class FakeNVML:
-    """What pynvml answers (its camelCase names) on a node with four H100s, one of them split into two MIG
-    instances."""
-
-    def __init__(self, mig_on: int | None = None, broken: bool = False) -> None:
-        self.mig_on, self.broken = mig_on, broken
-
-    def nvmlDeviceGetCount(self) -> int:
-        if self.broken:
-            raise RuntimeError("NVML_ERROR_GPU_IS_LOST")
-        return 4
-
-    def nvmlDeviceGetHandleByIndex(self, index: int) -> tuple:
-        return ("gpu", index)
-
-    def nvmlDeviceGetMinorNumber(self, handle: tuple) -> int:
-        return handle[1]
-
-    def nvmlDeviceGetUUID(self, handle: tuple) -> bytes:
-        return f"{'MIG' if handle[0] == 'mig' else 'GPU'}-{handle[1]}-{handle[-1]}".encode()
-
-    def nvmlDeviceGetMemoryInfo(self, handle: tuple) -> SimpleNamespace:
-        return SimpleNamespace(total=(40 if handle[0] == "mig" else 80) * GIB)
-
-    def nvmlDeviceGetMigMode(self, handle: tuple) -> tuple[int, int]:
-        return (1, 1) if handle[1] == self.mig_on else (0, 0)
-
-    def nvmlDeviceGetMaxMigDeviceCount(self, handle: tuple) -> int:
-        return 7
-
-    def nvmlDeviceGetMigDeviceHandleByIndex(self, handle: tuple, slot: int) -> tuple:
-        if slot >= 2:
-            raise RuntimeError("NVML_ERROR_NOT_FOUND")
-        return ("mig", handle[1], slot)
+def four_h100s(mig_on: int | None = None, lost: bool = False) -> FakeNvml:
+    """What NVML answers on a node with four H100s (80 GB), one of them split into two MIG instances."""
+    nodes = []
+    for minor in range(4):
+        mig = [FakeGpu(f"MIG-{minor}-{slot}", "MIG 3g.40gb", 0, 40 * GIB, minor=minor) for slot in range(2)]
+        nodes.append(
+            FakeGpu(f"GPU-{minor}-{minor}", "NVIDIA H100", 0, 80 * GIB, minor=minor, mig=mig if minor == mig_on else [])
+        )
+    return FakeNvml(*nodes, lost=lost)
 
 
 def test_gpus_are_found_by_their_device_nodes_any_minor_number(dev) -> None:
@@ -82,18 +58,18 @@ def test_gpus_are_found_by_their_device_nodes_any_minor_number(dev) -> None:
 
 def test_nvml_tells_uuids_memory_and_mig_instances_of_the_gpus_this_pod_has(dev) -> None:
     dev(1, 3)
-    found = gpus.discover(FakeNVML())
+    found = gpus.discover(four_h100s())
     assert [(gpu.minor, gpu.uuid, gpu.memory_bytes) for gpu in found] == [
         (1, "GPU-1-1", 80 * GIB),
         (3, "GPU-3-3", 80 * GIB),
     ]
-    mig = gpus.discover(FakeNVML(mig_on=3))
+    mig = gpus.discover(four_h100s(mig_on=3))
     assert [(gpu.minor, gpu.uuid, gpu.mig) for gpu in mig] == [
         (1, "GPU-1-1", False),
         (3, "MIG-3-0", True),
         (3, "MIG-3-1", True),
     ]
-    assert [gpu.minor for gpu in gpus.discover(FakeNVML(broken=True))] == [1, 3]  # NVML fails: the nodes
+    assert [gpu.minor for gpu in gpus.discover(four_h100s(lost=True))] == [1, 3]  # NVML fails: the nodes
 
 
 def test_a_cuda_sandbox_gets_its_own_gpu_node_only(dev, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
@@ -194,26 +170,18 @@ def test_a_broken_gpu_takes_its_worker_off_the_gpu_queue_and_says_why(dev, monke
     assert cpu_only.cancelled == []  # not a gpu worker: nothing to check
 
 
-class ProcessesNVML(FakeNVML):
-    """NVML's view of GPU 1's processes: the run's own (pids 101, 102) and a neighbour's (pid 900)."""
-
-    def __init__(self, usage: dict[int, int]) -> None:
-        super().__init__()
-        self.usage = usage
-
-    def nvmlDeviceGetComputeRunningProcesses(self, handle: tuple) -> list[SimpleNamespace]:
-        assert handle == ("gpu", 1)
-        return [SimpleNamespace(pid=pid, usedGpuMemory=used) for pid, used in self.usage.items()]
-
-
 def test_the_supervisor_samples_its_runs_gpu_memory_from_nvml() -> None:
-    nvml = ProcessesNVML({101: 2 * GIB, 102: GIB, 900: 30 * GIB})
+    # GPU 1's processes: the run's own (pids 101, 102) and a neighbour's (pid 900).
+    nvml = four_h100s()
+    gpu_1 = nvml.gpus[1]
+    gpu_1.processes = {101: 2 * GIB, 102: GIB, 900: 30 * GIB}
+    nvml.gpus[0].processes = {101: 70 * GIB}  # another GPU's figures are not this run's
     watch = gpus.MemoryWatch(nvml, gpus.Gpu(1, "GPU-1", 80 * GIB), lambda: {101, 102})
     watch.sample()
-    nvml.usage = {101: GIB, 900: 38 * GIB}
+    gpu_1.processes = {101: GIB, 900: 38 * GIB}
     watch.sample()
     assert watch.peak_bytes == 3 * GIB  # its own processes only, the highest sample
-    nvml.usage = None  # NVML answers nonsense: no evidence, the peak stays
+    gpu_1.processes = None  # NVML fails: no evidence, the peak stays
     watch.sample()
     assert watch.peak_bytes == 3 * GIB
 
