@@ -8,7 +8,7 @@ LAB_RUNTIME := var/lab-runtime/.built
 DEV_DEPS := $(VENV)/.dev-deps
 PIP := $(PY) -m pip install --quiet --disable-pip-version-check
 
-.PHONY: run test lint format bench gpu-check system-deps messages assets clean
+.PHONY: run test lint format bench gpu-check system-deps messages assets editor clean
 
 run: $(RUN_DEPS) $(LAB_RUNTIME)
 	$(PY) manage.py run_platform
@@ -40,6 +40,12 @@ messages: $(DEV_DEPS)
 # Rewrite static/css/pygments.css (committed) after changing Pygments or core.markdown.PYGMENTS_STYLE.
 assets: $(RUN_DEPS)
 	$(PY) -c "from core.markdown import pygments_css; print(pygments_css(), end='')" > static/css/pygments.css
+
+# Rebuild the lab page's code editor, static/vendor/codemirror/editor.min.js (committed: `make run` needs
+# no node), from assets/editor after changing its package.json or editor.js. Needs node >= 18 and npm;
+# the lock file pins every package and esbuild, and the same lock file gives the same bytes.
+editor:
+	cd assets/editor && npm ci --ignore-scripts --no-audit --no-fund && npm run build
 
 system-deps:
 	@scripts/system-deps.sh

@@ -11,6 +11,7 @@ from core.models import Role
 from labs import services
 from labs.demo_seed import demo_lab_seed
 from tests.e2e.conftest import login
+from tests.e2e.editor import code_fill
 from tests.factories import PASSWORD, UserFactory
 
 pytestmark = [pytest.mark.e2e, pytest.mark.worker, pytest.mark.django_db(transaction=True)]
@@ -47,7 +48,7 @@ def test_learner_submits_in_the_browser_and_watches_the_run_to_its_score(
     page.click("text=Labs")
     page.get_by_test_id("lab-two-spirals").click()
     expect(page.get_by_test_id("lab-title")).to_have_text(lab.title_en)
-    page.fill("#id_code", lab.reference_solution + PACED)
+    code_fill(page, lab.reference_solution + PACED)
     page.get_by_test_id("submit-button").click()
 
     # The run page updates itself: state, a growing curve, then the score against the threshold.
@@ -67,7 +68,7 @@ def test_a_syntax_error_is_shown_in_the_browser_and_nothing_runs(page: Page) -> 
     learner = UserFactory(role=Role.LEARNER)
     login(page, learner.username, PASSWORD)
     page.goto(lab.get_absolute_url())
-    page.fill("#id_code", "def train(data, run)\n    return None\n")
+    code_fill(page, "def train(data, run)\n    return None\n")
     page.get_by_test_id("submit-button").click()
     expect(page.get_by_test_id("submit-errors")).to_contain_text("Line 1")
     expect(page.locator("#id_code")).to_have_value("def train(data, run)\n    return None\n")
