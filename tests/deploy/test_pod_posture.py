@@ -76,17 +76,26 @@ def reachable_setup(uid: int) -> list[str]:
     mount namespace only (the sandbox launcher would need CAP_SYS_ADMIN to do it, which the pod
     does not have).
     """
-    lines = []
-    for path in {*sandbox._python_roots(), str(runtime.runtime_dir())}:
+    # Python, the lab runtime and this checkout (its venv runs the job; a fresh clone may sit in a
+    # 0700 temporary folder), each once: a folder nested in another comes with it.
+    wanted = sorted({*sandbox._python_roots(), str(runtime.runtime_dir()), str(REPO)})
+    wanted = [path for path in wanted if not any(path.startswith(other + "/") for other in wanted)]
+    inside: dict[str, list[str]] = {}
+    for path in wanted:
         top = blocking_ancestor(path + "/x", uid, uid)
-        if top is None:
-            continue
-        keep = f"/tmp/posture-keep{len(lines)}"  # a mount point, in a private mount namespace
+        if top is not None:
+            inside.setdefault(top, []).append(path)
+    lines = []
+    for number, (top, paths) in enumerate(inside.items()):
+        keep = f"/tmp/posture-keep{number}"  # a mount point, in a private mount namespace
         lines += [
             f"mkdir -p {keep} && mount --bind {shlex.quote(top)} {keep}",
             f"mount -t tmpfs -o mode=0755 tmpfs {shlex.quote(top)}",
+        ]
+        lines += [
             f"mkdir -p {shlex.quote(path)} && mount --rbind {keep}/{shlex.quote(os.path.relpath(path, top))} "
-            f"{shlex.quote(path)}",
+            f"{shlex.quote(path)}"
+            for path in paths
         ]
     return lines
 
