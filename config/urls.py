@@ -6,13 +6,13 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 from config import prometheus
 from config import views as site_views
 from core import api, views
-from core.login_throttle import ThrottledAuthenticationForm, ThrottledObtainAuthToken
+from core.login_throttle import ThrottledAuthenticationForm
 
 api_patterns = (
     [
         path("", api.ApiRootApi.as_view(), name="root"),
         path("me/", api.MeApi.as_view(), name="me"),
-        path("auth/token/", ThrottledObtainAuthToken.as_view(), name="token"),
+        path("auth/token/", api.TokenObtainApi.as_view(), name="token"),
         path("", include("courses.api_urls")),
         path("", include("labs.api_urls")),
         path("", include("mentorship.api_urls")),
@@ -30,6 +30,8 @@ urlpatterns = [
     path("livez", site_views.livez, name="livez"),
     path("metrics", prometheus.metrics, name="metrics"),
     path("accounts/profile/", views.profile, name="profile"),
+    path("accounts/tokens/", views.api_tokens, name="api_tokens"),
+    path("accounts/tokens/<int:token_id>/revoke/", views.api_token_revoke, name="api_token_revoke"),
     path(
         "accounts/login/",
         LoginView.as_view(authentication_form=ThrottledAuthenticationForm),

@@ -26,3 +26,11 @@ class ProfileForm(forms.ModelForm):
     def save(self, commit: bool = True) -> User:
         self.instance.email_off = email_off_for(self.cleaned_data["email_kinds"])
         return super().save(commit=commit)
+
+
+class ApiTokenForm(forms.Form):
+    name = forms.CharField(
+        label=_("Name"),
+        max_length=100,
+        help_text=_("Where you will use it, e.g. “my laptop” or “Colab”: the list below shows it."),
+    )

@@ -16,12 +16,6 @@ from django.contrib.auth.forms import AuthenticationForm
 from django.core.cache import cache
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
-from rest_framework import status
-from rest_framework.authtoken.models import Token
-from rest_framework.authtoken.views import ObtainAuthToken
-from rest_framework.exceptions import ValidationError
-from rest_framework.request import Request
-from rest_framework.response import Response
 
 
 def _key(kind: str, value: str) -> str:
@@ -78,29 +72,3 @@ class ThrottledAuthenticationForm(AuthenticationForm):
             raise
         failures_clear(username)
         return cleaned
-
-
-class ThrottledObtainAuthToken(ObtainAuthToken):
-    """The API's sign-in (a username and password for a token), locked like the sign-in page: the
-    same counts, so guessing through one does not dodge the lock of the other."""
-
-    def post(self, request: Request, *args: object, **kwargs: object) -> Response:
-        data = request.data if hasattr(request.data, "get") else {}
-        username = str(data.get("username") or "")
-        wait = locked_for(username, request)
-        if wait:
-            return Response(
-                {"errors": [locked_message(wait)]},
-                status=status.HTTP_429_TOO_MANY_REQUESTS,
-                headers={"Retry-After": str(wait)},
-            )
-        serializer = self.get_serializer(data=request.data)
-        try:
-            serializer.is_valid(raise_exception=True)
-        except ValidationError:
-            if username and data.get("password"):  # a wrong password, not a malformed request
-                failure_record(username, request)
-            raise
-        failures_clear(username)
-        token, _created = Token.objects.get_or_create(user=serializer.validated_data["user"])
-        return Response({"token": token.key})

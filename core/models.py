@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import hashlib
+
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser
 from django.db import models
@@ -54,3 +56,35 @@ class NotificationKind(models.TextChoices):
     REVIEW_POSTED = "review_posted", _("a mentor reviewed a run")
     DEADLINE = "deadline", _("a deadline is near")
     JOB_FINISHED = "job_finished", _("a background job finished")
+
+
+class ApiToken(models.Model):
+    """A personal API token. Only the key's SHA-256 is stored, with its first characters so its owner
+    can tell tokens apart: the key itself is shown once, when the token is made (``core.services``)."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_tokens", verbose_name=_("user")
+    )
+    name = models.CharField(_("name"), max_length=100)
+    key_hash = models.CharField(_("key's SHA-256"), max_length=64, unique=True, editable=False)
+    prefix = models.CharField(_("key's first characters"), max_length=16, editable=False)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    last_used_at = models.DateTimeField(_("last used"), null=True, blank=True)
+    revoked_at = models.DateTimeField(_("revoked"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        verbose_name = _("API token")
+        verbose_name_plural = _("API tokens")
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.prefix}…)"
+
+    @property
+    def is_revoked(self) -> bool:
+        return self.revoked_at is not None
+
+    @staticmethod
+    def hash_key(key: str) -> str:
+        """What is stored of a key, and looked up: its SHA-256 (a key is random, so no salt is needed)."""
+        return hashlib.sha256(key.encode("utf-8", errors="surrogatepass")).hexdigest()

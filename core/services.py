@@ -1,9 +1,15 @@
 from __future__ import annotations
 
-from django.contrib.auth.models import Group, Permission
-from django.db import transaction
+import secrets
+from datetime import timedelta
 
-from core.models import User
+from django.contrib.auth.models import Group, Permission
+from django.core.exceptions import PermissionDenied
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from core.models import ApiToken, User
 from core.roles import ROLE_PERMISSIONS
 
 
@@ -51,3 +57,40 @@ def user_set_role(*, user: User, role: str) -> None:
 def user_set_language(*, user: User, language: str) -> None:
     user.preferred_language = language
     user.save(update_fields=["preferred_language"])
+
+
+# A personal API token's key: recognisable in a leaked file or a secret scanner by its prefix.
+KEY_MARK = "aca_"
+KEY_SHOWN = len(KEY_MARK) + 8  # what the token page shows of a key
+# last_used_at is written at most this often per token, not on every request.
+TOKEN_TOUCH_EVERY = timedelta(minutes=1)
+
+
+def token_create(*, user: User, name: str) -> tuple[ApiToken, str]:
+    """A new personal API token and its key. The key is returned once and never stored: only its
+    SHA-256 and its first characters are kept."""
+    name = name.strip()
+    if not name or len(name) > ApiToken._meta.get_field("name").max_length:
+        raise ValueError("a token's name is 1 to 100 characters")
+    key = KEY_MARK + secrets.token_urlsafe(32)
+    token = ApiToken.objects.create(user=user, name=name, key_hash=ApiToken.hash_key(key), prefix=key[:KEY_SHOWN])
+    return token, key
+
+
+def token_revoke(*, token: ApiToken, by: User) -> None:
+    """Revoke ``token`` for good (its owner or an administrator may). Revoking twice keeps the first time."""
+    if by.pk != token.user_id and not by.has_perm("core.administer"):
+        raise PermissionDenied("only a token's owner or an administrator may revoke it")
+    now = timezone.now()
+    ApiToken.objects.filter(pk=token.pk, revoked_at__isnull=True).update(revoked_at=now)
+    token.refresh_from_db(fields=["revoked_at"])
+
+
+def token_touch(*, token: ApiToken) -> None:
+    """Record that ``token`` was just used: one write a minute at most, however many requests."""
+    now = timezone.now()
+    if token.last_used_at is not None and now - token.last_used_at < TOKEN_TOUCH_EVERY:
+        return
+    stale = Q(last_used_at__isnull=True) | Q(last_used_at__lt=now - TOKEN_TOUCH_EVERY)
+    ApiToken.objects.filter(stale, pk=token.pk).update(last_used_at=now)  # two at once: one write
+    token.last_used_at = now

@@ -2,9 +2,10 @@
 S3-compatible object store (MinIO, AWS S3, …) in server and cluster modes (settings ``STORAGES``).
 
 Two stores: ``default`` (learners' uploads, background jobs' inputs and results, under ``media/``
-in the bucket) and ``datasets`` (each lab's public data file, named by its sha256, under
-``datasets/``). No volume is shared between nodes: lab workers never hold the store's keys, they
-fetch a dataset by a link that expires (``download_url``) and check its sha256.
+in the bucket: also the files of runs, ``labs.artifacts``) and ``datasets`` (each lab's public data
+file, named by its sha256, under ``datasets/``). No volume is shared between nodes: lab workers never
+hold the store's keys, they fetch a dataset by a link that expires (``download_url``) and check its
+sha256, and send a run's files to a link that expires (``upload_url``).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.files.storage import FileSystemStorage, Storage
+from storages.utils import clean_name
 
 
 class DatasetFileSystemStorage(FileSystemStorage):
@@ -60,3 +62,15 @@ def download_url(storage: Storage, name: str, *, expires_in: int) -> str:
     if is_local(storage):
         return Path(storage.path(name)).as_uri()
     return storage.url(name, expire=expires_in)
+
+
+def upload_url(storage: Storage, name: str, *, expires_in: int) -> str:
+    """A link another process can write ``name`` by, without a key: ``file://`` on this machine's disk
+    (the lab workers run here and write the file themselves), otherwise the object store's pre-signed
+    PUT of that one key, which lives ``expires_in`` seconds (SigV4 allows at most 7 days)."""
+    if is_local(storage):
+        return Path(storage.path(name)).as_uri()
+    key = storage._normalize_name(clean_name(name))  # the name under the store's prefix (``media/…``)
+    return storage.connection.meta.client.generate_presigned_url(
+        "put_object", Params={"Bucket": storage.bucket_name, "Key": key}, ExpiresIn=expires_in, HttpMethod="PUT"
+    )

@@ -3,15 +3,16 @@ from __future__ import annotations
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, HttpResponseRedirect
-from django.shortcuts import render
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest, HttpResponseRedirect
+from django.shortcuts import redirect, render
 from django.utils import translation
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_http_methods, require_POST
 
-from core import services
-from core.forms import ProfileForm
+from core import selectors, services
+from core.forms import ApiTokenForm, ProfileForm
 
 
 @login_required
@@ -40,3 +41,41 @@ def set_language(request: HttpRequest) -> HttpResponse:
     response = HttpResponseRedirect(next_url)
     response.set_cookie(settings.LANGUAGE_COOKIE_NAME, language, max_age=365 * 24 * 3600, samesite="Lax")
     return response
+
+
+@never_cache  # the page that shows a new key must not be kept by the browser or a proxy
+@login_required
+@require_http_methods(["GET", "POST"])
+def api_tokens(request: HttpRequest) -> HttpResponse:
+    """The user's API tokens; a POST makes one and shows its key, this once (it is never stored)."""
+    form = ApiTokenForm(request.POST if request.method == "POST" else None)
+    created = None
+    if request.method == "POST" and form.is_valid():
+        token, key = services.token_create(user=request.user, name=form.cleaned_data["name"])
+        created = {"token": token, "key": key}
+        form = ApiTokenForm()
+    context = {
+        "form": form,
+        "created": created,
+        "tokens": selectors.tokens_of(user=request.user),
+        "site": request.build_absolute_uri("/").rstrip("/"),
+    }
+    return render(request, "core/api_tokens.html", context, status=400 if form.errors else 200)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def api_token_revoke(request: HttpRequest, token_id: int) -> HttpResponse:
+    """Asks first (GET), revokes on POST. Only the user's own tokens: anyone else's is a 404."""
+    token = selectors.token_of(user=request.user, token_id=token_id)
+    if token is None:
+        raise Http404
+    if token.is_revoked:
+        messages.info(request, _("The token “%(name)s” was already revoked.") % {"name": token.name})
+        return redirect("api_tokens")
+    if request.method == "POST":
+        services.token_revoke(token=token, by=request.user)
+        message = _("The token “%(name)s” was revoked: programs using it are now refused.")
+        messages.success(request, message % {"name": token.name})
+        return redirect("api_tokens")
+    return render(request, "core/api_token_revoke.html", {"token": token})

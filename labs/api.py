@@ -2,7 +2,8 @@ from __future__ import annotations
 
 from django.db.models import QuerySet
 from django.http import Http404
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import generics, serializers, status
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.request import Request
@@ -10,6 +11,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from labs import selectors, services
+from labs.api_inputs import BinaryFileParser, JsonObjectField, PythonFileParser
 from labs.models import Lab, Run, Submission
 from labs.permissions import can_act_on_run, can_view_run, runs_visible_to
 from labs.throttling import SubmissionRateThrottle, submission_throttled
@@ -54,6 +56,9 @@ class RunSerializer(serializers.ModelSerializer):
     source = serializers.CharField(source="submission.source", read_only=True)
     params = serializers.JSONField(source="submission.params", read_only=True)
     url = serializers.CharField(source="get_absolute_url", read_only=True)
+    artifacts = serializers.DictField(  # labs.artifacts: {"weights", "log", "metrics"} -> the API's link or null
+        source="api_downloads", child=serializers.CharField(allow_null=True), read_only=True
+    )
 
     class Meta:
         model = Run
@@ -81,6 +86,7 @@ class RunSerializer(serializers.ModelSerializer):
             "finished_at",
             "curve",
             "url",
+            "artifacts",
         ]
 
 
@@ -96,9 +102,11 @@ class LabDetailApi(generics.RetrieveAPIView):
 
 
 class SubmissionCreateApi(APIView):
-    """Submit a solution: JSON ``{"code": "...", "params": {...}}`` or multipart with ``file``."""
+    """Submit a solution: JSON ``{"code": "...", "params": {...}}``; multipart with ``file`` and
+    ``params`` as a JSON string; or the file itself as the body (``Content-Type: text/x-python`` or
+    ``application/octet-stream``) with ``?filename=`` and ``?params=`` (labs.api_inputs)."""
 
-    parser_classes = [JSONParser, MultiPartParser, FormParser]
+    parser_classes = [JSONParser, MultiPartParser, FormParser, PythonFileParser, BinaryFileParser]
     throttle_classes = [SubmissionRateThrottle]  # one budget with the web form (labs.throttling)
 
     def throttled(self, request: Request, wait: float | None) -> None:
@@ -107,14 +115,30 @@ class SubmissionCreateApi(APIView):
     class InputSerializer(serializers.Serializer):
         code = serializers.CharField(required=False, trim_whitespace=False)
         file = serializers.FileField(required=False)
-        params = serializers.DictField(required=False)
+        params = JsonObjectField(required=False, help_text='e.g. {"epochs": 5}; a JSON string in multipart')
 
         def validate(self, attrs: dict) -> dict:
             if bool(attrs.get("code")) == bool(attrs.get("file")):
-                raise serializers.ValidationError("Send exactly one of `code` or `file`.")
+                raise serializers.ValidationError(
+                    "Send exactly one of `code` (JSON) or `file` (multipart), or the file itself as the body "
+                    "with Content-Type: text/x-python."
+                )
             return attrs
 
-    @extend_schema(request=InputSerializer, responses={201: RunSerializer})
+    @extend_schema(
+        request={
+            "application/json": InputSerializer,
+            "multipart/form-data": InputSerializer,
+            "application/x-www-form-urlencoded": InputSerializer,
+            "text/x-python": OpenApiTypes.BINARY,
+            "application/octet-stream": OpenApiTypes.BINARY,
+        },
+        parameters=[
+            OpenApiParameter("filename", str, description="a raw body's file name (.py or .ipynb)"),
+            OpenApiParameter("params", str, description='a raw body\'s parameters as JSON, e.g. {"epochs": 5}'),
+        ],
+        responses={201: RunSerializer},
+    )
     def post(self, request: Request, slug: str) -> Response:
         lab = selectors.labs_published().filter(slug=slug).first()
         if lab is None:

@@ -11,7 +11,7 @@ from django.db import transaction
 
 from labs.datasets import dataset_arrays, dataset_files, dataset_publish, npz_bytes
 from labs.lab_folder import LabFolder, definition_toml
-from labs.lab_spec import LIMIT_KEYS, LabSplits
+from labs.lab_spec import ARTIFACT_MAX_MB, DEFAULT_ARTIFACT_MAX_MB, LIMIT_KEYS, LabSplits
 from labs.models import Lab
 
 
@@ -45,6 +45,7 @@ def lab_save(
         "device_class": definition["device_class"],
         "submissions_per_day": definition["submissions_per_day"],
         **{key: definition["limits"][key] for key in LIMIT_KEYS},
+        "artifact_max_mb": definition["limits"].get(ARTIFACT_MAX_MB, DEFAULT_ARTIFACT_MAX_MB),
     }
     if published is not None:
         defaults["published"] = False  # published again below, once the dataset is there
@@ -108,7 +109,7 @@ def lab_export(lab: Lab, folder: Path) -> list[Path]:
         "description_en": lab.description_en,
         "description_zh": lab.description_zh,
         "params": lab.params,
-        "limits": {key: getattr(lab, key) for key in LIMIT_KEYS},
+        "limits": {key: getattr(lab, key) for key in (*LIMIT_KEYS, ARTIFACT_MAX_MB)},
         "data": data,
     }
     extra = dataset_files(lab.dataset)

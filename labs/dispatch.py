@@ -31,6 +31,7 @@ from django.utils import timezone
 
 from cohorts.models import Cohort, CohortMember
 from core.broker import broker_reachable, redis_client
+from labs.artifacts import run_uploads
 from labs.datasets import dataset_url
 from labs.models import DeviceClass, Run, RunState
 from workers import control
@@ -180,6 +181,7 @@ def job_spec(run: Run) -> dict[str, Any]:
             disk_mb=lab.disk_mb,
         ),
         dataset=DatasetRef(sha256=run.dataset.sha256, url=dataset_url(run.dataset)),
+        uploads=run_uploads(run),
     )
     return spec.to_dict()
 

@@ -2,7 +2,8 @@
 
     <slug>/
       lab.toml      the lab's keys (slug, titles, descriptions, metric, threshold, higher_is_better,
-                    device_class, submissions_per_day, [params.*], [limits]), [data] (its format and
+                    device_class, submissions_per_day, [params.*], [limits] (optionally with
+                    artifact_max_mb: the largest weights a run keeps, 0: none)), [data] (its format and
                     options), optional [metric] (the metric's options), optional [files]
       starter.py    what a learner starts from
       solution.py   the reference solution
@@ -50,12 +51,15 @@ from typing import Any
 import numpy as np
 
 from labs.lab_spec import (
+    ARTIFACT_MAX_MB,
     CUSTOM_METRIC,
     DATA_FORMATS,
+    DEFAULT_ARTIFACT_MAX_MB,
     DEVICE_CLASSES,
     LIMIT_KEYS,
     REQUIRED_KEYS,
     LabSplits,
+    artifact_max_mb_problems,
     is_int,
     is_number,
     param_problems,
@@ -255,6 +259,7 @@ def definition_problems(definition: dict[str, Any], folder_name: str | None = No
             for key in LIMIT_KEYS
             if not (is_int(limits.get(key)) and limits[key] > 0)
         ]
+        problems += artifact_max_mb_problems(limits)
     elif "limits" in definition:
         problems.append("[limits] must be a table")
     data = definition.get("data")
@@ -636,6 +641,9 @@ def definition_toml(definition: dict[str, Any]) -> str:
             *(f"{key} = {_toml_value(spec[key])}" for key in ("type", "default", "min", "max")),
         ]
     lines += ["", "[limits]", *(f"{key} = {_toml_value(definition['limits'][key])}" for key in LIMIT_KEYS)]
+    artifact_max_mb = definition["limits"].get(ARTIFACT_MAX_MB, DEFAULT_ARTIFACT_MAX_MB)
+    if artifact_max_mb != DEFAULT_ARTIFACT_MAX_MB:  # written only when set: older folders export as they were
+        lines.append(f"{ARTIFACT_MAX_MB} = {_toml_value(artifact_max_mb)}")
     data = {key: value for key, value in definition["data"].items() if key != "meta"}
     lines += ["", "[data]", *(f"{key} = {_toml_value(value)}" for key, value in sorted(data.items()))]
     if definition["data"].get("meta"):

@@ -11,6 +11,12 @@ import numpy as np
 
 PARAM_TYPES = ("int", "float")
 LIMIT_KEYS = ("wall_seconds", "memory_mb", "processes", "output_bytes", "disk_mb")
+# [limits] artifact_max_mb: the largest trained weights a run keeps, in MB (0: none); optional.
+ARTIFACT_MAX_MB = "artifact_max_mb"
+DEFAULT_ARTIFACT_MAX_MB = 50  # Lab.artifact_max_mb's default too
+MAX_ARTIFACT_MAX_MB = 100_000
+# A submission's parameter the platform reads itself (labs.validation): no lab may define one so named.
+SAVE_WEIGHTS = "save_weights"
 REQUIRED_KEYS = (
     "slug",
     "title_en",
@@ -35,6 +41,8 @@ def is_number(value: Any) -> bool:
 
 
 def param_problems(name: str, spec: Any) -> list[str]:
+    if name == SAVE_WEIGHTS:
+        return [f"params.{name}: the name is reserved (learners send save_weights=false to keep no weights)"]
     if not isinstance(spec, dict):
         return [f"params.{name} must be a table with type, default, min and max"]
     if spec.get("type") not in PARAM_TYPES:
@@ -49,6 +57,13 @@ def param_problems(name: str, spec: Any) -> list[str]:
     if not values["min"] <= values["default"] <= values["max"]:
         return [f"params.{name}: default {values['default']} outside [{values['min']}, {values['max']}]"]
     return []
+
+
+def artifact_max_mb_problems(limits: dict[str, Any]) -> list[str]:
+    value = limits.get(ARTIFACT_MAX_MB, DEFAULT_ARTIFACT_MAX_MB)
+    if is_int(value) and 0 <= value <= MAX_ARTIFACT_MAX_MB:
+        return []
+    return [f"limits.{ARTIFACT_MAX_MB} must be an integer from 0 (keep no weights) to {MAX_ARTIFACT_MAX_MB}"]
 
 
 @dataclass

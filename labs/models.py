@@ -8,6 +8,7 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from core.bilingual import bilingual
+from labs.lab_spec import DEFAULT_ARTIFACT_MAX_MB
 
 
 class Metric(models.TextChoices):
@@ -77,6 +78,9 @@ class Lab(models.Model):
     processes = models.PositiveIntegerField(default=64)
     output_bytes = models.PositiveIntegerField(default=1_000_000)
     disk_mb = models.PositiveIntegerField(default=256)
+    artifact_max_mb = models.PositiveIntegerField(
+        default=DEFAULT_ARTIFACT_MAX_MB, help_text="the largest trained weights a run keeps (MB); 0: keep none"
+    )
     submissions_per_day = models.PositiveIntegerField(default=30)
     published = models.BooleanField(
         default=False, help_text="learners see it; only with a dataset, after its reference solution passed"
@@ -137,6 +141,9 @@ class Submission(models.Model):
     source = models.CharField(max_length=10, choices=Source.choices)
     kind = models.CharField(max_length=10, choices=Kind.choices, default=Kind.PY)
     params = models.JSONField(default=dict, blank=True)
+    save_weights = models.BooleanField(
+        default=True, help_text="keep the trained weights (the reserved parameter save_weights=false opts out)"
+    )
     notes = models.JSONField(default=list, blank=True, help_text="what conversion dropped, e.g. notebook magics")
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -194,6 +201,9 @@ class Run(models.Model):
     predictions = models.JSONField(null=True, blank=True)
     score = models.FloatField(null=True, blank=True)
     passed = models.BooleanField(null=True, blank=True)
+    artifacts = models.JSONField(
+        default=dict, blank=True, help_text='files the attempt stored: {"weights"|"log": {name, size, sha256}}'
+    )
 
     class Meta:
         ordering = ["-queued_at"]
@@ -217,3 +227,16 @@ class Run(models.Model):
     @property
     def lab(self) -> Lab:
         return self.submission.lab
+
+    def downloads(self, *, api: bool = False) -> dict[str, str | None]:
+        """Where this run's files are downloaded (its pages', or the API's with ``api``), None for one it
+        has not: the weights and the log once stored (``labs.artifacts``), the metrics once it has a curve."""
+        present = {"weights": "weights" in self.artifacts, "log": "log" in self.artifacts, "metrics": bool(self.curve)}
+        return {
+            kind: reverse(f"api:run-{kind}" if api else f"labs:run_{kind}", args=[self.pk]) if here else None
+            for kind, here in present.items()
+        }
+
+    @property
+    def api_downloads(self) -> dict[str, str | None]:
+        return self.downloads(api=True)

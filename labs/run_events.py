@@ -22,6 +22,7 @@ from core.broker import redis_client
 from core.models import NotificationKind
 from core.preferences import language_of
 from core.text import db_text
+from labs.artifacts import artifacts_stored
 from labs.author_code import ScoringFailed
 from labs.author_code import run_score as run_score_program
 from labs.datasets import dataset_meta, dataset_test_labels
@@ -259,6 +260,8 @@ def _on_finished(run_id: int, token: str, result: AttemptResult) -> None:
         "device": _text(result.device, 20),
         "torch_version": _text(result.torch_version, 40),
         "sandbox": _text(result.sandbox, 80),
+        # Under this attempt's names: _move below applies them only while ``token`` is the run's.
+        "artifacts": artifacts_stored(run_id=run_id, token=token, reported=result.artifacts),
     }
     reason = _text(result.reason or "", 500)
     if reason.startswith(LINK_EXPIRED_REASON):

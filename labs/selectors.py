@@ -81,6 +81,7 @@ def run_progress(run: Run, *, since: int = 0) -> dict[str, Any]:
         "sandbox": run.sandbox,
         "cancel_requested": run.cancel_requested,
         "waiting": run.is_waiting,
+        "downloads": run.downloads(),  # its files' links (labs.artifacts), null for those it has not
         # Asked only of a queued run: it cannot start while the job queue is away, and its page says so.
         "queue_unreachable": run.state == RunState.QUEUED and not broker_reachable(),
     }

@@ -23,7 +23,14 @@ from core.models import User
 from core.text import db_text
 from labs.dispatch import runs_dispatch_waiting
 from labs.models import ACTIVE_STATES, Lab, Run, RunState, Submission
-from labs.validation import SubmissionRejected, check_quota, kind_of, prepare_code, resolve_params
+from labs.validation import (
+    SubmissionRejected,
+    check_quota,
+    kind_of,
+    prepare_code,
+    resolve_params,
+    resolve_save_weights,
+)
 from workers import control
 
 logger = logging.getLogger(__name__)
@@ -38,7 +45,10 @@ def submission_create(
     upload: UploadedFile | None = None,
     params: dict[str, Any] | None = None,
 ) -> Run:
-    """Validate, store and queue a learner's solution. Raises SubmissionRejected, queuing nothing."""
+    """Validate, store and queue a learner's solution. Raises SubmissionRejected, queuing nothing.
+
+    ``params``: the lab's parameters to override, and the reserved ``save_weights`` (false: the run
+    keeps no trained weights; ``labs.artifacts``)."""
     if not lab.published or lab.dataset_id is None:
         raise SubmissionRejected([_("This lab is not open for submissions.")])
     if upload is not None:
@@ -50,6 +60,7 @@ def submission_create(
         raise SubmissionRejected([_("Send the code or upload a file.")])
     prepared = prepare_code(raw, kind)
     resolved = resolve_params(lab, params)
+    save_weights = resolve_save_weights(params)
     with transaction.atomic():
         # One submission at a time per learner, so two at once cannot both pass the quota.
         User.objects.select_for_update().filter(pk=learner.pk).first()
@@ -62,6 +73,7 @@ def submission_create(
             source=source,
             kind=prepared.kind,
             params=resolved,
+            save_weights=save_weights,
             notes=prepared.notes,
             original_name=db_text(upload.name or "")[:255] if upload else "",
         )

@@ -12,6 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from core.text import db_text
+from labs.lab_spec import SAVE_WEIGHTS
 from labs.models import Lab, Run, RunState
 from workers.contract import ContractError, check_source, notebook_to_source
 
@@ -80,8 +81,9 @@ def prepare_code(raw: bytes, kind: str) -> PreparedCode:
 
 
 def resolve_params(lab: Lab, overrides: dict[str, Any] | None) -> dict[str, Any]:
-    """The lab's defaults with the learner's overrides, each checked against its bounds."""
-    overrides = overrides or {}
+    """The lab's defaults with the learner's overrides, each checked against its bounds (the reserved
+    ``save_weights`` is the platform's option, not the lab's: ``resolve_save_weights``)."""
+    overrides = {name: value for name, value in (overrides or {}).items() if name != SAVE_WEIGHTS}
     unknown = [db_text(str(name)) for name in overrides if name not in lab.params]  # a JSON key: any text
     errors = [_("Unknown parameter “%(name)s”.") % {"name": name} for name in unknown]
     params: dict[str, Any] = {}
@@ -94,6 +96,22 @@ def resolve_params(lab: Lab, overrides: dict[str, Any] | None) -> dict[str, Any]
     if errors:
         raise SubmissionRejected(errors)
     return params
+
+
+def resolve_save_weights(overrides: dict[str, Any] | None) -> bool:
+    """Whether the run keeps its trained weights: yes, unless the submission's parameters say
+    ``save_weights`` false (``false``/``0``/``no``/``off`` as text too: the command line sends text)."""
+    value = (overrides or {}).get(SAVE_WEIGHTS, True)
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, int) and value in (0, 1):
+        return bool(value)
+    if isinstance(value, str) and value.strip().lower() in _BOOLEANS:
+        return _BOOLEANS[value.strip().lower()]
+    raise SubmissionRejected([_("Parameter “%(name)s” must be true or false.") % {"name": SAVE_WEIGHTS}])
+
+
+_BOOLEANS = {"true": True, "1": True, "yes": True, "on": True, "false": False, "0": False, "no": False, "off": False}
 
 
 def _coerce_param(name: str, value: Any, spec: dict[str, Any]) -> int | float:

@@ -11,6 +11,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from cohorts.permissions import is_admin
 from labs import selectors, services
+from labs.artifacts import run_file_response
 from labs.forms import SubmitForm
 from labs.models import Run, Submission
 from labs.permissions import can_act_on_run, can_view_run
@@ -92,6 +93,32 @@ def run_progress(request: HttpRequest, run_id: int) -> JsonResponse:
     except ValueError:
         since = 0
     return JsonResponse(selectors.run_progress(run, since=since))
+
+
+def _run_file(request: HttpRequest, run_id: int, kind: str) -> HttpResponse:
+    """A run's file (``labs.artifacts``) as an attachment, for whoever may see the run; else a 404."""
+    response = run_file_response(_visible_run(request, run_id), kind)
+    if response is None:
+        raise Http404
+    return response
+
+
+@login_required
+@require_GET
+def run_weights(request: HttpRequest, run_id: int) -> HttpResponse:
+    return _run_file(request, run_id, "weights")
+
+
+@login_required
+@require_GET
+def run_log(request: HttpRequest, run_id: int) -> HttpResponse:
+    return _run_file(request, run_id, "log")
+
+
+@login_required
+@require_GET
+def run_metrics(request: HttpRequest, run_id: int) -> HttpResponse:
+    return _run_file(request, run_id, "metrics")
 
 
 @login_required

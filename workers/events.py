@@ -28,7 +28,8 @@ does (see its docstring for exactly what it accepts).
 from __future__ import annotations
 
 import dataclasses
-from dataclasses import dataclass
+import re
+from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 # The site's task that applies an event, and its queue (the site worker's, with the database).
@@ -37,6 +38,9 @@ EVENT_QUEUE = "default"
 
 # What ``AttemptResult.state`` says when a worker wrote it.
 STATES = ("succeeded", "failed", "timed_out", "cancelled")
+# The files an attempt may store (``JobSpec.uploads``): the trained weights and the whole log.
+ARTIFACTS = ("weights", "log")
+_SHA256_RE = re.compile(r"^[0-9a-f]{64}$")
 
 
 class EventError(ValueError):
@@ -103,7 +107,9 @@ class AttemptResult:
     a ``[lab runner]`` line when the platform stopped the run. ``sandbox``: the backend;
     ``"dev-fallback (no isolation)"`` deserves a warning on the site. ``warm_start``: the run got
     a pre-started sandbox. ``metrics_dropped``: metric events over the cap (the harness thins
-    them before that, so this is normally 0). Times are ISO 8601 UTC strings.
+    them before that, so this is normally 0). Times are ISO 8601 UTC strings. ``artifacts``: the
+    files this attempt stored at its ``JobSpec.uploads`` links, ``{"weights" | "log": {"size": int,
+    "sha256": str}}``; a file that was not wanted, not made or not stored is left out.
 
     Every field has a default (a message may leave any of them out, see ``event_from_dict``);
     the worker's runner always fills them all.
@@ -122,6 +128,7 @@ class AttemptResult:
     duration_s: float = 0.0
     warm_start: bool = False
     metrics_dropped: int = 0
+    artifacts: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         _check_str(self.state, "result.state", nullable=True)
@@ -135,6 +142,7 @@ class AttemptResult:
         _check_number(self.duration_s, "result.duration_s")
         _check_bool(self.warm_start, "result.warm_start")
         _check_int(self.metrics_dropped, "result.metrics_dropped")
+        _check_artifacts(self.artifacts)
 
     def to_dict(self) -> dict[str, Any]:
         data = dataclasses.asdict(self)
@@ -149,10 +157,32 @@ class AttemptResult:
         values = {key: data[key] for key in _RESULT_FIELDS if key in data}
         if isinstance(values.get("predictions"), list):
             values["predictions"] = list(values["predictions"])  # not shared with the message
+        if isinstance(values.get("artifacts"), dict):
+            values["artifacts"] = {
+                name: dict(stored) if isinstance(stored, dict) else stored
+                for name, stored in values["artifacts"].items()
+            }
         return cls(**values)
 
 
 _RESULT_FIELDS = tuple(f.name for f in dataclasses.fields(AttemptResult))
+
+
+def _check_artifacts(artifacts: Any) -> None:
+    """``{name: {"size": int >= 0, "sha256": 64 lowercase hex digits}}`` (names are not judged: the site
+    keeps those of ``ARTIFACTS`` it asked for)."""
+    if not isinstance(artifacts, dict):
+        raise EventError(f"result.artifacts: must be a JSON object, got {_type_name(artifacts)}")
+    for name, stored in artifacts.items():
+        _check_str(name, "result.artifacts: a name")
+        where = f"result.artifacts.{name}"
+        stored = _object(stored, where)
+        _check_int(stored.get("size"), f"{where}.size")
+        if stored["size"] < 0:
+            raise EventError(f"{where}.size: must not be negative, got {stored['size']}")
+        _check_str(stored.get("sha256"), f"{where}.sha256")
+        if not _SHA256_RE.match(stored["sha256"]):
+            raise EventError(f"{where}.sha256: must be 64 lowercase hex digits")
 
 
 def _check_predictions(predictions: list[Any]) -> None:
@@ -298,7 +328,7 @@ def event_from_dict(data: Any) -> Event:
       ``previous_worker`` None; ``result`` missing or null is an empty ``AttemptResult()``, and
       each missing key of a result takes the default of its field (``state`` None,
       ``reason`` None, ``predictions`` None, strings ``""``, ``duration_s`` 0.0, ``warm_start``
-      False, ``metrics_dropped`` 0).
+      False, ``metrics_dropped`` 0, ``artifacts`` ``{}``).
     - Unknown keys, at the top and in ``result``, are ignored: a newer worker may add some.
     - Types are strict: a string field must be a string (null only for ``result.state``,
       ``result.reason`` and ``previous_worker``); ``seq`` an integer or null, never a bool;
@@ -306,7 +336,9 @@ def event_from_dict(data: Any) -> Event:
       understands of each); ``result`` a JSON object; ``result.predictions`` null or a list of
       numbers or nulls (int or float, never bool; NaN and null are let through, the site scores
       them as wrong), of lists of such numbers, or of strings, never mixed;
-      ``duration_s`` a number, ``warm_start`` a bool, ``metrics_dropped`` an integer.
+      ``duration_s`` a number, ``warm_start`` a bool, ``metrics_dropped`` an integer;
+      ``artifacts`` an object of objects, each with an integer ``size`` (not negative) and a
+      ``sha256`` of 64 lowercase hex digits.
     - Values are not judged: ``result.state`` may be any string (the site treats anything but
       succeeded, timed_out and cancelled as failed), and nothing is cut to length (the site
       bounds what it stores).

@@ -11,8 +11,10 @@ Started as ``python -I -B -u harness.py --job /job --events-fd N``. Life of one 
 3. read ``job.json``, seed every RNG, load the dataset into ``data``, then import
    ``solution.py`` and call ``train(data, run)`` and ``predict(model, x_test)`` under
    ``torch.no_grad()``;
-4. write the predictions to ``out/predictions.npy`` and exit 0 — or, on any exception, print
-   the traceback, emit ``{"kind": "failure", "reason": ...}`` and exit 1.
+4. write the predictions to ``out/predictions.npy``, then keep the trained weights as
+   ``out/model.pt`` when the site asked for them (``save_weights``: after the predictions, so
+   nothing about the weights can change the run's outcome), and exit 0 — or, on any exception in
+   train/predict, print the traceback, emit ``{"kind": "failure", "reason": ...}`` and exit 1.
 
 Trust: from step 3 on, the learner's code runs in this very process and can write anything to
 stdout/stderr and to the events fd. That is fine by design: events only feed the live view
@@ -34,6 +36,7 @@ import json
 import math
 import os
 import random
+import stat
 import sys
 import threading
 import time
@@ -44,6 +47,7 @@ from typing import Any, NoReturn
 
 # Protocol shared with the supervisor (workers.runner).
 PREDICTIONS_PATH = "out/predictions.npy"
+WEIGHTS_PATH = "out/model.pt"  # the model's state_dict, when job.json's weights_max_bytes allows one
 JOB_FILE = "job.json"
 SOLUTION_FILE = "solution.py"
 DATASET_FILE = "dataset.npz"
@@ -63,6 +67,11 @@ MAX_METRIC_POINTS = 5000  # points the harness sends per run (older ones thinned
 MAX_METRICS_PER_CALL = 32
 MAX_METRIC_NAME = 64
 MAX_REASON_CHARS = 500
+MAX_JOB_FILES = 100_000  # files in a job folder before it counts as full (a flood of empty files)
+# Saving weights must end well before the wall clock does: a second, plus a pessimistic 50 MB/s.
+WEIGHTS_SECONDS_BASE = 1.0
+WEIGHTS_BYTES_PER_SECOND = 50e6
+MIB = 1024 * 1024
 
 _HARNESS_FILE = os.path.abspath(__file__)
 
@@ -429,6 +438,103 @@ def seed_everything(seed: int) -> None:
     torch.manual_seed(seed)  # also seeds CUDA lazily, without initialising it
 
 
+def folder_usage(path: Path, skip_inode: tuple[int, int] | None = None) -> float:
+    """Bytes used under ``path`` (one file, e.g. the dataset's link, left out); symlinks are not followed;
+    ``inf`` past ``MAX_JOB_FILES`` entries. The supervisor's disk limit is measured this way."""
+    total, entries, stack = 0, 0, [str(path)]
+    while stack:
+        with contextlib.suppress(OSError), os.scandir(stack.pop()) as iterator:
+            for entry in iterator:
+                entries += 1
+                if entries > MAX_JOB_FILES:
+                    return math.inf  # a flood of empty files fills a disk too
+                info = entry.stat(follow_symlinks=False)
+                if (info.st_dev, info.st_ino) == skip_inode:
+                    continue
+                total += info.st_blocks * 512
+                if stat.S_ISDIR(info.st_mode):
+                    stack.append(entry.path)
+    return total
+
+
+def save_weights(job_dir: Path, model: Any, *, max_bytes: int, disk_bytes: int, time_left: float) -> None:
+    """Keep ``model.state_dict()`` as ``out/model.pt`` (``torch.save`` of its tensors, on the CPU) when
+    the site wants weights (``max_bytes`` > 0) and they fit: within ``max_bytes``, within the job's
+    disk limit (``disk_bytes``, with what the folder holds already), and in the time left.
+
+    Never raises: the predictions are written already, and keeping weights or not never changes the
+    run's outcome. Each reason for keeping none is one line in the learner's log.
+    """
+    target = job_dir / WEIGHTS_PATH
+    with contextlib.suppress(OSError):
+        target.unlink()  # only a file written here is ever kept (learner code may have put one there)
+    if max_bytes <= 0:
+        return
+    try:
+        problem = _write_weights(job_dir, model, max_bytes=max_bytes, disk_bytes=disk_bytes, time_left=time_left)
+    except BaseException as exc:  # noqa: BLE001 - learner code (state_dict) may raise anything
+        problem = f"saving them failed: {type(exc).__name__}: {str(exc)[:200]}"
+    if problem:
+        print(f"[lab runner] weights not kept: {problem}", file=sys.stderr, flush=True)
+
+
+def _write_weights(job_dir: Path, model: Any, *, max_bytes: int, disk_bytes: int, time_left: float) -> str | None:
+    """Write the weights, or say why not."""
+    import torch
+
+    if not callable(getattr(model, "state_dict", None)):  # a torch.nn.Module, or anything like one
+        return f"train() returned {type(model).__name__}, which has no state_dict()"
+    state = model.state_dict()
+    if not hasattr(state, "items"):
+        return f"state_dict() returned {type(state).__name__}, not a dict of tensors"
+    tensors = {key: value for key, value in state.items() if isinstance(key, str) and isinstance(value, torch.Tensor)}
+    if not tensors:
+        return "state_dict() holds no tensors"
+    size = _tensor_bytes(tensors.values())
+    if size > max_bytes:
+        return f"{size / MIB:.1f} MB, over this lab's limit of {max_bytes / MIB:.0f} MB"
+    dataset = os.stat(job_dir / DATASET_FILE, follow_symlinks=False)
+    room = disk_bytes - folder_usage(job_dir, (dataset.st_dev, dataset.st_ino)) - MIB
+    if size > room:
+        return f"{size / MIB:.1f} MB, more than the {max(0.0, room) / MIB:.1f} MB left of the run's disk limit"
+    if time_left < WEIGHTS_SECONDS_BASE + size / WEIGHTS_BYTES_PER_SECOND:
+        return "too little time was left before the time limit"
+    dropped = len(state) - len(tensors)
+    if dropped:
+        print(f"[lab runner] weights: {dropped} entries of state_dict() that are not tensors left out", file=sys.stderr)
+    partial = job_dir / "out" / "model.partial.pt"
+    try:
+        torch.save({key: _compact_cpu(value) for key, value in tensors.items()}, partial)
+        written = os.stat(partial).st_size
+        if written > max_bytes:
+            return f"{written / MIB:.1f} MB saved, over this lab's limit of {max_bytes / MIB:.0f} MB"
+        os.replace(partial, job_dir / WEIGHTS_PATH)
+    finally:
+        with contextlib.suppress(OSError):
+            partial.unlink()  # what did not become model.pt
+    return None
+
+
+def _tensor_bytes(tensors: Any) -> int:
+    """What the tensors take, a tensor listed twice (tied weights) counted once."""
+    seen: set[tuple[str, int]] = set()
+    total = 0
+    for tensor in tensors:
+        key = (str(tensor.device), tensor.data_ptr())
+        if key not in seen:
+            seen.add(key)
+            total += tensor.numel() * tensor.element_size()
+    return total
+
+
+def _compact_cpu(tensor: Any) -> Any:
+    """A CPU copy holding only the tensor's own elements: ``torch.save`` writes a view's whole storage."""
+    tensor = tensor.detach().to("cpu")
+    if tensor.untyped_storage().nbytes() > tensor.numel() * tensor.element_size():
+        tensor = tensor.clone()
+    return tensor
+
+
 def run_job(job_dir: Path, go: dict[str, Any], channel: EventChannel) -> int:
     import torch
 
@@ -467,6 +573,14 @@ def run_job(job_dir: Path, go: dict[str, Any], channel: EventChannel) -> int:
             raw = predict(model, x_test)
         _stop_if_forked(main_pid)
         write_predictions(job_dir, to_predictions(raw, len(x_test)))
+        save_weights(
+            job_dir,
+            model,
+            max_bytes=int(job.get("weights_max_bytes", 0)),
+            disk_bytes=int(job.get("disk_bytes", 0)),
+            time_left=run.time_left(),
+        )
+        _stop_if_forked(main_pid)
         channel.emit({"kind": "phase", "phase": "done"})
         return EXIT_OK
     except BaseException as exc:  # noqa: BLE001 - SystemExit/KeyboardInterrupt from learner code fail the run too

@@ -28,6 +28,7 @@ _TOKEN_RE = re.compile(r"^[A-Za-z0-9_-]{1,128}$")
 _SHA256_RE = re.compile(r"^[0-9a-f]{64}$")
 MAX_CODE_BYTES = 2 * 1024 * 1024
 MAX_SEED = 2**32 - 1  # numpy's legacy seeding accepts 0 .. 2**32-1
+MAX_WEIGHTS_BYTES = 1024**4  # no more than the largest disk limit (limits.disk_mb) could hold
 
 # field -> (minimum, maximum). Below ~64 MB not even the interpreter starts.
 _LIMIT_BOUNDS: dict[str, tuple[int, int]] = {
@@ -126,7 +127,7 @@ class DatasetRef:
         if not _SHA256_RE.match(self.sha256):
             raise JobSpecError(f"dataset.sha256: must be 64 lowercase hex digits, got {self.sha256!r}")
         _check_str(self.url, "dataset.url")
-        _check_dataset_url(self.url)
+        _check_link(self.url, "dataset.url", "file:///absolute/path.npz")
 
     def to_dict(self) -> dict[str, str]:
         return asdict(self)
@@ -136,21 +137,55 @@ class DatasetRef:
         return cls(**_pick(_object(data, "dataset"), ("sha256", "url"), "dataset."))
 
 
-def _check_dataset_url(url: str) -> None:
+def _check_link(url: str, name: str, example: str) -> None:
+    """A link a worker reads or writes: ``file://`` on the one machine of the embedded default, else
+    ``http(s)`` (an object store's pre-signed link); nothing else."""
     parts = urlsplit(url)
     if parts.scheme == "file":
         if parts.netloc not in ("", "localhost") or not PurePosixPath(parts.path).is_absolute():
-            raise JobSpecError(f"dataset.url: a file URL must look like file:///absolute/path.npz, got {url!r}")
+            raise JobSpecError(f"{name}: a file URL must look like {example}, got {url!r}")
     elif parts.scheme in ("http", "https"):
         if not parts.hostname:
-            raise JobSpecError(f"dataset.url: no host in {url!r}")
+            raise JobSpecError(f"{name}: no host in {url!r}")
     else:
-        raise JobSpecError(f"dataset.url: the scheme must be file, http or https, got {url!r}")
+        raise JobSpecError(f"{name}: the scheme must be file, http or https, got {url!r}")
+
+
+@dataclass(frozen=True)
+class Uploads:
+    """Where the worker sends this attempt's files when the run ends (``workers.uploads``): links the
+    site signed for this attempt alone, so a worker holds no key of the store — a pre-signed PUT, or a
+    ``file://`` path on the one machine of the embedded default. ``""``: that file is not wanted.
+
+    ``weights``: the trained model's ``state_dict`` (``model.pt``), at most ``weights_max_bytes``
+    (0 with no ``weights`` link: the lab keeps no weights, or the learner opted out). ``log``: the
+    run's whole output log (within ``limits.output_bytes``).
+    """
+
+    weights: str = ""
+    log: str = ""
+    weights_max_bytes: int = 0
+
+    def __post_init__(self) -> None:
+        for name in ("weights", "log"):
+            link = getattr(self, name)
+            _check_str(link, f"uploads.{name}")
+            if link:
+                _check_link(link, f"uploads.{name}", "file:///absolute/path")
+        _check_int(self.weights_max_bytes, "uploads.weights_max_bytes", 0, MAX_WEIGHTS_BYTES)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: Any) -> Uploads:
+        return cls(**_pick(_object(data, "uploads"), ("weights", "log", "weights_max_bytes"), "uploads."))
 
 
 @dataclass(frozen=True)
 class JobSpec:
-    """One lab run for a worker: the learner's code, the lab's parameters, limits and data."""
+    """One lab run for a worker: the learner's code, the lab's parameters, limits and data, and where
+    its files go when it ends (``uploads``; a message without them, from an older site, uploads none)."""
 
     run_id: int
     token: str
@@ -160,6 +195,7 @@ class JobSpec:
     device: str
     limits: Limits
     dataset: DatasetRef
+    uploads: Uploads = Uploads()
 
     def __post_init__(self) -> None:
         _check_int(self.run_id, "run_id", 1, 2**63 - 1)
@@ -180,6 +216,8 @@ class JobSpec:
             raise JobSpecError("limits: must be a Limits")
         if not isinstance(self.dataset, DatasetRef):
             raise JobSpecError("dataset: must be a DatasetRef")
+        if not isinstance(self.uploads, Uploads):
+            raise JobSpecError("uploads: must be an Uploads")
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -191,6 +229,7 @@ class JobSpec:
             "device": self.device,
             "limits": self.limits.to_dict(),
             "dataset": self.dataset.to_dict(),
+            "uploads": self.uploads.to_dict(),
         }
 
     @classmethod
@@ -199,4 +238,6 @@ class JobSpec:
         values = _pick(_object(data, "job"), keys, "")
         values["limits"] = Limits.from_dict(values["limits"])
         values["dataset"] = DatasetRef.from_dict(values["dataset"])
+        if "uploads" in data:
+            values["uploads"] = Uploads.from_dict(data["uploads"])
         return cls(**values)

@@ -22,7 +22,6 @@ import importlib.metadata
 import io
 import json
 import logging
-import math
 import os
 import selectors
 import signal
@@ -33,7 +32,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import numpy as np
 
@@ -60,14 +59,15 @@ from workers.sandbox import (
     run_gpu,
     select_backend,
 )
+from workers.uploads import UploadError, upload
 
 logger = logging.getLogger(__name__)
 
 CANCEL_POLL_S = 0.25
 DISK_POLL_S = 1.0
 DRAIN_S = 2.0  # after the sandbox exits, how long to wait for the last bytes of its pipes
-MAX_JOB_FILES = 100_000
 REASON_CANCELLED = "cancelled: by user"
+PLATFORM_PREFIX = "platform: "
 # What a learner-writable failure report may claim; anything else becomes a plain error.
 LEARNER_REASON_PREFIXES = ("error: ", "limit: ")
 
@@ -108,7 +108,14 @@ def _write_new_file(directory: Path, name: str, data: bytes) -> None:
 def _write_job_files(job_dir: Path, spec: JobSpec, dataset: Path) -> None:
     """What the harness reads after "go". No token, no run id, no test labels."""
     _write_new_file(job_dir, harness.SOLUTION_FILE, spec.code.encode("utf-8", "replace"))
-    job = {"device": spec.device, "params": spec.params, "seed": spec.seed}
+    job = {
+        "device": spec.device,
+        "params": spec.params,
+        "seed": spec.seed,
+        # The harness keeps the weights only where the site has a link to send them to.
+        "weights_max_bytes": spec.uploads.weights_max_bytes if spec.uploads.weights else 0,
+        "disk_bytes": spec.limits.disk_mb * 1024 * 1024,
+    }
     _write_new_file(job_dir, harness.JOB_FILE, json.dumps(job).encode())
     link_into(dataset, job_dir / harness.DATASET_FILE)
     files = lab_files(dataset)
@@ -216,24 +223,6 @@ class _Watch:
             self.learner_failure = f"error: {reason}"
 
 
-def _dir_usage(path: Path, skip_inode: tuple[int, int]) -> float:
-    """Bytes used under ``path`` (the dataset link excluded); symlinks are not followed."""
-    total, entries, stack = 0, 0, [str(path)]
-    while stack:
-        with contextlib.suppress(OSError), os.scandir(stack.pop()) as iterator:
-            for entry in iterator:
-                entries += 1
-                if entries > MAX_JOB_FILES:
-                    return math.inf  # a flood of empty files fills a disk too
-                info = entry.stat(follow_symlinks=False)
-                if (info.st_dev, info.st_ino) == skip_inode:
-                    continue
-                total += info.st_blocks * 512
-                if stat.S_ISDIR(info.st_mode):
-                    stack.append(entry.path)
-    return total
-
-
 def _new_watch(spec: JobSpec, on_progress: Callable[[list[dict]], None]) -> _Watch:
     return _Watch(OutputCapture(spec.limits.output_bytes), EventReader(), ProgressBatcher(on_progress))
 
@@ -282,7 +271,7 @@ def _watch(sandbox: Sandbox, spec: JobSpec, watch: _Watch, should_cancel: Callab
                     next_disk_poll = now + DISK_POLL_S
                     if watch.gpu_memory is not None:
                         watch.gpu_memory.sample()
-                    if _dir_usage(sandbox.job_dir, dataset_inode) > disk_limit:
+                    if harness.folder_usage(sandbox.job_dir, dataset_inode) > disk_limit:
                         reason = "limit: disk"
                 if reason is not None:
                     _kill(watch, sandbox, reason)
@@ -333,15 +322,16 @@ def _kill(watch: _Watch, sandbox: Sandbox, reason: str) -> None:
 # ------------------------------------------------------------------------------------------
 # the outcome
 # ------------------------------------------------------------------------------------------
-def read_job_output(job_dir: Path, name: str, max_bytes: int) -> tuple[bytes | None, str | None]:
-    """``out/<name>`` of a job folder, read defensively: the folder belongs to the sandbox's uid.
+def open_job_output(job_dir: Path, name: str, max_bytes: int) -> tuple[BinaryIO | None, str | None]:
+    """``out/<name>`` of a job folder, opened defensively: the folder belongs to the sandbox's uid.
 
     Every path component is opened with O_NOFOLLOW (a symlink planted by learner code must
     not make this root process read a host file), and the file must be a regular one of at most
-    ``max_bytes``. ``(None, None)`` when there is no such file; ``(None, problem)`` when it is wrong.
+    ``max_bytes``. ``(file, None)``, to be closed by the caller; ``(None, None)`` when there is no
+    such file; ``(None, problem)`` when it is wrong.
     """
     flags = os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC
-    what = name.partition(".")[0]  # "predictions", "score"
+    what = name.partition(".")[0]  # "predictions", "score", "model"
     fds: list[int] = []
     try:
         fds.append(os.open(job_dir, flags | os.O_DIRECTORY))
@@ -352,8 +342,7 @@ def read_job_output(job_dir: Path, name: str, max_bytes: int) -> tuple[bytes | N
             return None, f"the {what} file is not a regular file"
         if info.st_size > max_bytes:
             return None, f"the {what} file is larger than the {what} can be"
-        with os.fdopen(os.dup(fds[-1]), "rb") as handle:
-            return handle.read(max_bytes + 1), None
+        return os.fdopen(os.dup(fds[-1]), "rb"), None
     except FileNotFoundError:
         return None, None
     except OSError as exc:
@@ -361,6 +350,19 @@ def read_job_output(job_dir: Path, name: str, max_bytes: int) -> tuple[bytes | N
     finally:
         for fd in fds:
             os.close(fd)
+
+
+def read_job_output(job_dir: Path, name: str, max_bytes: int) -> tuple[bytes | None, str | None]:
+    """``out/<name>`` of a job folder, read defensively (``open_job_output``)."""
+    handle, problem = open_job_output(job_dir, name, max_bytes)
+    if handle is None:
+        return None, problem
+    with handle:
+        try:
+            return handle.read(max_bytes + 1), None
+        except OSError as exc:
+            what = name.partition(".")[0]
+            return None, f"the {what} file cannot be read: {str(exc)[:200] or type(exc).__name__}"
 
 
 def read_predictions(job_dir: Path, expected_rows: int) -> tuple[list[Any] | None, str | None]:
@@ -467,6 +469,56 @@ def _log_tail(watch: _Watch, spec: JobSpec, reason: str | None) -> str:
 
 
 # ------------------------------------------------------------------------------------------
+# the run's files
+# ------------------------------------------------------------------------------------------
+WEIGHTS_FILE = Path(harness.WEIGHTS_PATH).name
+LOG_CONTENT_TYPE = "text/plain; charset=utf-8"
+
+
+def store_artifacts(spec: JobSpec, job_dir: Path, *, state: str, log: str) -> tuple[dict[str, Any], str]:
+    """Send this attempt's files to ``spec.uploads``: the weights the harness kept (a run that
+    succeeded only), then the log. Returns what was stored (``AttemptResult.artifacts``) and the log,
+    with a line for weights that could not be stored. Never raises: a file not stored is reported as
+    such (left out), and the run's outcome stays what it was."""
+    stored: dict[str, Any] = {}
+    uploads = spec.uploads
+    if state == "succeeded" and uploads.weights:
+        try:
+            weights = _upload_weights(job_dir, uploads.weights, uploads.weights_max_bytes)
+        except Exception as exc:  # noqa: BLE001 - weights are a courtesy: the run stands without them
+            logger.warning("run %s: the weights were not stored: %s", spec.run_id, exc)
+            log = _with_note(log, f"the weights could not be stored: {exc}")
+        else:
+            if weights is not None:
+                stored["weights"] = weights
+    if uploads.log:
+        data = log.encode("utf-8", "replace")
+        try:
+            stored["log"] = upload(io.BytesIO(data), uploads.log, size=len(data), content_type=LOG_CONTENT_TYPE)
+        except Exception as exc:  # noqa: BLE001 - the log's tail still travels in the result
+            logger.warning("run %s: the log was not stored: %s", spec.run_id, exc)
+    return stored, log
+
+
+def _upload_weights(job_dir: Path, url: str, max_bytes: int) -> dict[str, Any] | None:
+    """``out/model.pt``, opened as any file of the sandbox is (``open_job_output``), sent to ``url``;
+    None when the harness kept none (its log line says why)."""
+    handle, problem = open_job_output(job_dir, WEIGHTS_FILE, max_bytes)
+    if handle is None:
+        if problem:
+            raise UploadError(problem)
+        return None
+    with handle:
+        size = os.fstat(handle.fileno()).st_size
+        return upload(handle, url, size=size, content_type="application/octet-stream")
+
+
+def _with_note(log: str, note: str) -> str:
+    separator = "" if not log or log.endswith("\n") else "\n"
+    return f"{log}{separator}[lab runner] {note}\n"
+
+
+# ------------------------------------------------------------------------------------------
 # the entry point
 # ------------------------------------------------------------------------------------------
 def execute_job(
@@ -540,13 +592,17 @@ def execute_job(
             reason = _gpu_oom_verdict(watch, reason)
         if watch.torch_version:
             result["torch_version"] = watch.torch_version
+        log, artifacts = _log_tail(watch, spec, reason), {}
+        if not (reason or "").startswith(PLATFORM_PREFIX):  # a platform failure is tried again: nothing to keep
+            artifacts, log = store_artifacts(spec, sandbox.job_dir, state=state, log=log)
         return finish(
             state,
             reason,
             predictions=predictions if state == "succeeded" else None,
-            log_tail=_log_tail(watch, spec, reason),
+            log_tail=log,
             warm_start=warm_start,
             metrics_dropped=watch.events.metrics_dropped,
+            artifacts=artifacts,
         )
     except SandboxUnavailable:
         raise

@@ -44,8 +44,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
-    "rest_framework",
-    "rest_framework.authtoken",
+    "rest_framework",  # not rest_framework.authtoken: personal tokens are core.ApiToken (core/api_auth.py)
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
@@ -198,9 +197,11 @@ DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "AI Academy <noreply@localhos
 
 # --- API ------------------------------------------------------------------------
 REST_FRAMEWORK = {
+    # The token class first: DRF takes the first class's WWW-Authenticate header, and with one a bad
+    # or missing token answers 401 (not 403). Sessions keep their CSRF check.
     "DEFAULT_AUTHENTICATION_CLASSES": [
+        "core.api_auth.ApiTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
-        "rest_framework.authentication.TokenAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",

@@ -72,6 +72,13 @@
     var cancel = byId("cancel-form"), rerun = byId("rerun-form");
     if (cancel) cancel.hidden = p.final;
     if (rerun) rerun.hidden = !p.final;
+    renderDownloads(p.downloads || {});
+  }
+
+  function renderDownloads(links) {  // the run's files, once it has them (their links are in the page)
+    ["weights", "log", "metrics"].forEach(function (k) { byId("download-" + k).hidden = !links[k]; });
+    byId("download-weights-hint").hidden = !links.weights;
+    byId("downloads").hidden = !(links.weights || links.log || links.metrics);
   }
 
   function poll() {

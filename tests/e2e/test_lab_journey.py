@@ -61,6 +61,12 @@ def test_learner_submits_in_the_browser_and_watches_the_run_to_its_score(
     expect(page.get_by_test_id("run-verdict")).to_have_text("passed")
     assert float(page.get_by_test_id("run-score").inner_text()) >= lab.threshold
     expect(page.get_by_test_id("rerun-button")).to_be_visible()
+    # Its files are offered as soon as it ends, without a reload: weights, the whole log, the metrics.
+    for kind in ("weights", "log", "metrics"):
+        expect(page.get_by_test_id(f"download-{kind}")).to_be_visible(timeout=10_000)
+    with page.expect_download() as download:
+        page.get_by_test_id("download-metrics").click()
+    assert download.value.suggested_filename.endswith("-metrics.csv")
 
 
 def test_a_syntax_error_is_shown_in_the_browser_and_nothing_runs(page: Page) -> None:

@@ -78,3 +78,132 @@ def test_cancel_then_cancel_again(api: APIClient, lab: Lab) -> None:
 @pytest.mark.django_db
 def test_unknown_lab_is_a_404(api: APIClient, lab: Lab) -> None:
     assert api.post("/api/v1/labs/nope/submissions/", {"code": VALID_CODE}, format="json").status_code == 404
+
+
+# --- params in multipart, and the file itself as the body --------------------------------------------
+
+SUBMIT = "/api/v1/labs/tiny/submissions/"
+
+
+@pytest.mark.django_db
+def test_multipart_params_sent_as_a_json_string_are_applied(api: APIClient, lab: Lab) -> None:
+    upload = SimpleUploadedFile("solution.py", VALID_CODE.encode())
+    response = api.post(SUBMIT, {"file": upload, "params": '{"epochs": 7}'}, format="multipart")
+    assert response.status_code == 201, response.content
+    assert response.json()["params"] == {"epochs": 7, "lr": 0.1}
+    assert Run.objects.get().submission.params == {"epochs": 7, "lr": 0.1}
+
+
+@pytest.mark.django_db
+def test_multipart_params_sent_as_a_json_file_part_are_applied(api: APIClient, lab: Lab) -> None:
+    upload = SimpleUploadedFile("solution.py", VALID_CODE.encode())
+    params = SimpleUploadedFile("params.json", b'{"lr": 0.5}', content_type="application/json")
+    response = api.post(SUBMIT, {"file": upload, "params": params}, format="multipart")
+    assert response.status_code == 201, response.content
+    assert response.json()["params"] == {"epochs": 5, "lr": 0.5}
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("params", "message"),
+    [
+        ("{epochs: 7}", "`params` is not valid JSON (Expecting property name enclosed in double quotes"),
+        ("[7]", '`params` must be a JSON object such as {"epochs": 5}, not an array.'),
+        ('"epochs=7"', '`params` must be a JSON object such as {"epochs": 5}, not a string.'),
+        ('{"epochs": NaN}', "`params` is not valid JSON (NaN is not JSON)"),
+    ],
+)
+def test_multipart_params_that_are_not_a_json_object_are_a_400_naming_params(
+    api: APIClient, lab: Lab, params: str, message: str
+) -> None:
+    upload = SimpleUploadedFile("solution.py", VALID_CODE.encode())
+    response = api.post(SUBMIT, {"file": upload, "params": params}, format="multipart")
+    assert response.status_code == 400
+    assert response.json()["params"][0].startswith(message)
+    assert not Run.objects.exists()
+
+
+@pytest.mark.django_db
+def test_params_as_separate_multipart_fields_are_refused_not_ignored(api: APIClient, lab: Lab) -> None:
+    upload = SimpleUploadedFile("solution.py", VALID_CODE.encode())
+    response = api.post(SUBMIT, {"file": upload, "params.epochs": "7"}, format="multipart")
+    assert response.status_code == 400
+    assert response.json()["params"] == [
+        """Send `params` as one JSON object, e.g. -F 'params={"epochs": 5}', not as separate fields such as """
+        "params.epochs."
+    ]
+    assert not Run.objects.exists()
+
+
+@pytest.mark.django_db
+def test_json_params_must_be_an_object(api: APIClient, lab: Lab) -> None:
+    response = api.post(SUBMIT, {"code": VALID_CODE, "params": [1, 2]}, format="json")
+    assert response.status_code == 400
+    assert "params" in response.json()
+
+
+@pytest.mark.django_db
+def test_the_file_itself_as_the_body_with_name_and_params_in_the_query(api: APIClient, lab: Lab) -> None:
+    url = SUBMIT + "?filename=mine.py&params=%7B%22epochs%22%3A9%7D"
+    response = api.post(url, VALID_CODE.encode(), content_type="text/x-python")
+    assert response.status_code == 201, response.content
+    submission = Run.objects.get().submission
+    assert (submission.original_name, submission.params) == ("mine.py", {"epochs": 9, "lr": 0.1})
+    assert submission.code.strip() == VALID_CODE.strip()
+
+
+@pytest.mark.django_db
+def test_the_file_as_an_octet_stream_named_by_content_disposition(api: APIClient, lab: Lab) -> None:
+    response = api.post(
+        SUBMIT,
+        VALID_CODE.encode(),
+        content_type="application/octet-stream",
+        headers={"Content-Disposition": 'attachment; filename="model_v2.py"'},
+    )
+    assert response.status_code == 201, response.content
+    assert Run.objects.get().submission.original_name == "model_v2.py"
+
+
+@pytest.mark.django_db
+def test_a_raw_body_without_a_name_is_solution_py_with_the_labs_defaults(api: APIClient, lab: Lab) -> None:
+    response = api.post(SUBMIT, VALID_CODE.encode(), content_type="text/x-python; charset=utf-8")
+    assert response.status_code == 201, response.content
+    submission = Run.objects.get().submission
+    assert (submission.original_name, submission.params) == ("solution.py", {"epochs": 5, "lr": 0.1})
+
+
+@pytest.mark.django_db
+def test_a_raw_body_with_bad_params_in_the_query_is_a_400(api: APIClient, lab: Lab) -> None:
+    response = api.post(SUBMIT + "?params=epochs%3D9", VALID_CODE.encode(), content_type="text/x-python")
+    assert response.status_code == 400
+    assert response.json()["params"][0].startswith("`params` is not valid JSON")
+    assert not Run.objects.exists()
+
+
+@pytest.mark.django_db
+def test_a_raw_body_that_is_not_a_solution_is_a_400_with_the_reason(api: APIClient, lab: Lab) -> None:
+    response = api.post(SUBMIT, b"print('hello')\n", content_type="text/x-python")
+    assert response.status_code == 400
+    assert response.json()["errors"]
+    assert not Run.objects.exists()
+
+
+@pytest.mark.django_db
+def test_an_empty_raw_body_says_what_to_send(api: APIClient, lab: Lab) -> None:
+    response = api.post(SUBMIT, b"", content_type="text/x-python")
+    assert response.status_code == 400
+    assert "Content-Type: text/x-python" in response.json()["non_field_errors"][0]
+
+
+@pytest.mark.django_db
+def test_a_personal_token_submits_a_file_with_params(lab: Lab, learner: User) -> None:
+    from core.services import token_create
+
+    _token, key = token_create(user=learner, name="laptop")
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Token {key}")
+    upload = SimpleUploadedFile("solution.py", VALID_CODE.encode())
+    response = client.post(SUBMIT, {"file": upload, "params": '{"epochs":5, "lr": 0.5}'}, format="multipart")
+    assert response.status_code == 201, response.content
+    run = Run.objects.get()
+    assert (run.submission.learner, run.submission.params) == (learner, {"epochs": 5, "lr": 0.5})

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import csv
+import hashlib
+import io
 import json
 import os
 import subprocess
@@ -10,6 +13,7 @@ import time
 from pathlib import Path
 
 import pytest
+from rest_framework.test import APIClient
 
 from core.models import User
 from labs import services
@@ -118,3 +122,34 @@ def test_cli_waits_and_prints_one_json_object_last(
     assert summary["metric"] == "accuracy" and summary["threshold"] == 0.95 and summary["score"] >= 0.95
     assert "[running]" in result.stderr and "val_accuracy" in result.stderr
     assert Run.objects.get(pk=summary["run"]).submission.source == "cli"
+
+
+def test_a_finished_run_gives_back_its_weights_log_and_metrics(
+    learner: User, site_worker: subprocess.Popen, lab_worker: subprocess.Popen
+) -> None:
+    torch = pytest.importorskip("torch")
+    lab = demo_lab_seed("linear-regression")
+    run = wait_until_final(
+        services.submission_create(learner=learner, lab=lab, source="api", code=lab.reference_solution)
+    )
+    assert run.state == RunState.SUCCEEDED and run.passed is True, f"{run.reason}\n{run.log[-2000:]}"
+    assert set(run.artifacts) == {"weights", "log"}, run.log[-2000:]
+    api = APIClient()
+    api.force_authenticate(learner)
+
+    response = api.get(f"/api/v1/runs/{run.pk}/weights/")
+    weights = b"".join(response.streaming_content)
+    assert response.status_code == 200 and len(weights) == run.artifacts["weights"]["size"]
+    assert hashlib.sha256(weights).hexdigest() == run.artifacts["weights"]["sha256"] == response["X-Content-SHA256"]
+    state = torch.load(io.BytesIO(weights), weights_only=True)
+    solution: dict = {}
+    exec(compile(lab.reference_solution, "solution.py", "exec"), solution)  # noqa: S102 - the lab's own code
+    n_features = lab.dataset.feature_shape[0]
+    model = solution["LinearRegressor"](torch.zeros(2, n_features), torch.zeros(2))
+    model.load_state_dict(state)  # strict: exactly the lab's model, trained
+    assert not torch.equal(model.linear.weight, torch.zeros_like(model.linear.weight))
+
+    log = b"".join(api.get(f"/api/v1/runs/{run.pk}/log/").streaming_content).decode()
+    assert hashlib.sha256(log.encode()).hexdigest() == run.artifacts["log"]["sha256"] and log.endswith(run.log)
+    rows = list(csv.reader(io.StringIO(api.get(f"/api/v1/runs/{run.pk}/metrics.csv").content.decode())))
+    assert rows[0] == ["step", "t", "loss", "val_r2"] and len(rows) == len(run.curve) + 1

@@ -86,6 +86,10 @@ ROWS: list[Row] = [
         method="post",
         data=lambda w: {"display_name": "New name", "email": "new@example.com", "preferred_language": "en"},
     ),
+    page("API tokens", lambda w: "/accounts/tokens/", SIGNED_IN),
+    page("API token create", lambda w: "/accounts/tokens/", SIGNED_IN, method="post", data=lambda w: {"name": "a"}),
+    page("API token revoke page", lambda w: f"/accounts/tokens/{w.token.pk}/revoke/", ("learner",)),
+    page("API token revoke", lambda w: f"/accounts/tokens/{w.token.pk}/revoke/", ("learner",), method="post"),
     page("sign-in page", lambda w: "/accounts/login/", EVERYONE),
     page("sign out", lambda w: "/accounts/logout/", EVERYONE, method="post"),
     page("password change", lambda w: "/accounts/password_change/", SIGNED_IN),
@@ -121,6 +125,7 @@ ROWS: list[Row] = [
     page("run progress", lambda w: f"/labs/runs/{w.run.pk}/progress.json", LENA_SIDE),
     page("run cancel", lambda w: f"/labs/runs/{w.queued_run.pk}/cancel/", LENA_ACTORS, method="post", reset=_requeue),
     page("run rerun", lambda w: f"/labs/runs/{w.run.pk}/rerun/", LENA_ACTORS, method="post"),
+    page("run metrics CSV", lambda w: f"/labs/runs/{w.run.pk}/metrics.csv", LENA_SIDE),
     page("lab leaderboard", lambda w: f"/labs/{w.lab.slug}/leaderboard/", SIGNED_IN),
     page("lab authoring", lambda w: "/labs/authoring/", ADMIN),
     page(
@@ -226,6 +231,7 @@ ROWS: list[Row] = [
     api("run", lambda w: f"/runs/{w.run.pk}/", LENA_SIDE),
     api("run cancel", lambda w: f"/runs/{w.queued_run.pk}/cancel/", LENA_ACTORS, method="post", reset=_requeue),
     api("run rerun", lambda w: f"/runs/{w.run.pk}/rerun/", LENA_ACTORS, method="post"),
+    api("run metrics CSV", lambda w: f"/runs/{w.run.pk}/metrics.csv", LENA_SIDE),
     # --- API: grading ---------------------------------------------------------------------------------
     api("lab leaderboard", lambda w: f"/labs/{w.lab.slug}/leaderboard/", SIGNED_IN),
     api("my grades", lambda w: "/grades/", SIGNED_IN),
@@ -286,6 +292,7 @@ ROWS: list[Row] = [
 ]
 
 # URL patterns without a row, each with the reason. Everything else must have one.
+ARTIFACT_STREAM = "a streamed file, which the table's checks cannot read; tests/labs/test_artifacts.py proves who"
 EXEMPT = {
     "healthz": "the load balancer's probe, public by design; tests/core/test_healthz.py",
     "metrics": "Prometheus's scrape: aggregate figures only, no user data; a bearer token when METRICS_TOKEN "
@@ -296,6 +303,13 @@ EXEMPT = {
     "api/docs/": "Swagger UI for the public schema, no user data",
     "labs/authoring/<slug:slug>/download.zip": "a streamed file, which the table's checks cannot read; "
     "tests/labs/test_authoring_pages.py proves that only administrators get it",
+    # A run's stored files: the learner, their mentor and administrators (the run page's people); the lab's
+    # public data: anyone signed in who may see the lab.
+    "labs/runs/<int:run_id>/weights.pt": ARTIFACT_STREAM,
+    "labs/runs/<int:run_id>/log.txt": ARTIFACT_STREAM,
+    "api/v1/runs/<int:run_id>/weights/": ARTIFACT_STREAM,
+    "api/v1/runs/<int:run_id>/log/": ARTIFACT_STREAM,
+    "api/v1/labs/<slug:slug>/data/": ARTIFACT_STREAM,
 }
 EXEMPT_PREFIXES = {
     "admin/": "Django's admin checks is_staff itself; the 'admin site' row proves only administrators get in",

@@ -22,9 +22,9 @@ from django.test import Client
 from django.urls import resolve
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
+from core.services import token_create
 from courses.models import Enrollment
 from labs.models import Lab, Run
 from tests.factories import PASSWORD
@@ -160,6 +160,7 @@ FILLED = {  # field values a person types (by view name; only fields the form ha
     "password_reset": {"email": "lena@example.com"},
     "password_reset_confirm": {"new_password1": NEW_PASSWORD, "new_password2": NEW_PASSWORD},
     "profile": {"display_name": "Changed by a form"},
+    "api_tokens": {"name": "my laptop"},
     "mentorship:mentee": {"session-notes": "talked", "note-text": "a note"},
     "grading:override_create": {"score": "75", "reason": "re-graded"},
     "cohort": {"mentor": "", "file": _roster},  # a member loses their mentor; a roster is imported
@@ -193,6 +194,8 @@ EXPECTED_FORMS = {
     "admin:logout",
     "set_language",
     "profile",
+    "api_tokens",
+    "api_token_revoke",
     "password_change",
     "password_reset",
     "password_reset_confirm",
@@ -308,7 +311,7 @@ def test_an_unsafe_api_call_on_a_session_needs_the_csrf_header(row: Row, world: 
 @pytest.mark.parametrize("row", _unsafe_api_rows(), ids=lambda row: row.name)
 def test_an_unsafe_api_call_with_a_token_needs_no_csrf_header(row: Row, world: World) -> None:
     persona = next(p for p in ORDER if p in row.allowed and p != "anonymous")
-    token = Token.objects.create(user=world.users[persona])
+    _token, key = token_create(user=world.users[persona], name="csrf test")
     client = client_for(world, "anonymous", api=True, csrf=True)  # no session: the token alone
-    response = _send(row, world, client, Authorization=f"Token {token.key}")
+    response = _send(row, world, client, Authorization=f"Token {key}")
     assert verdict(response) == "granted", (response.status_code, response.content)

@@ -347,6 +347,7 @@ SHOWN = {
     "SECRET-omar-note": ("admin_user", lambda w: "/api/v1/mentoring/mentees/omar/notes/"),
     "SECRET-lena-notification": ("learner", lambda w: "/notifications/"),
     "SECRET-omar-notification": ("other_learner", lambda w: "/api/v1/notifications/"),
+    "SECRET-lena-token": ("learner", lambda w: "/accounts/tokens/"),
     "SECRET-ada-job": ("admin_user", lambda w: f"/jobs/{w.job.pk}/result.csv"),
     "SECRET-maria-job": ("mentor", lambda w: f"/jobs/{w.mentor_job.pk}/"),
     "SECRET-draft-course": ("admin_user", lambda w: "/api/v1/courses/"),

@@ -25,7 +25,8 @@ from rest_framework.test import APIClient
 
 from cohorts.background import text_file
 from cohorts.models import Cohort, CohortMember, Job, JobState, LabDeadline
-from core.models import NotificationKind, Role, User
+from core.models import ApiToken, NotificationKind, Role, User
+from core.services import token_create
 from courses.models import Course, Enrollment, LearningPath, Lesson, PathCourse
 from labs import services as lab_services
 from labs.models import Lab, Run, RunState
@@ -66,6 +67,7 @@ class World:
     session: SessionRecord  # maria with lena
     note: MentorNote  # maria's private note about lena
     review: Review  # maria's review of lena's run
+    token: ApiToken  # lena's personal API token
     # marker -> the personas who may see it; every other persona must never get it in an answer
     secrets: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
@@ -171,6 +173,7 @@ def world_build() -> World:
     course, draft_course, path = _curriculum(users.values())
 
     run = _secret_run(learner, lab, "SECRET-lena-code")
+    Run.objects.filter(pk=run.pk).update(curve=[{"step": 1.0, "t": 0.5, "metrics": {"loss": 0.5}}])  # metrics.csv
     other_run = _secret_run(other_learner, lab, "SECRET-omar-code")
     queued_run = lab_services.submission_create(learner=learner, lab=lab, source="web", code=VALID_CODE)
     review = mentorship_services.review_create(mentor=mentor, run=run, verdict="approved", comment="SECRET-lena-review")
@@ -188,6 +191,7 @@ def world_build() -> World:
     kind = NotificationKind.values[0]
     notification = Notification.objects.create(user=learner, kind=kind, title="SECRET-lena-notification")
     other_notification = Notification.objects.create(user=other_learner, kind=kind, title="SECRET-omar-notification")
+    token, _key = token_create(user=learner, name="SECRET-lena-token")
 
     lena_side, omar_side = ("learner", "mentor", "admin_user"), ("other_learner", "other_mentor", "admin_user")
     secrets = {
@@ -201,6 +205,7 @@ def world_build() -> World:
         "SECRET-omar-note": ("other_mentor", "admin_user"),
         "SECRET-lena-notification": ("learner",),  # notifications are their owner's alone
         "SECRET-omar-notification": ("other_learner",),
+        "SECRET-lena-token": ("learner",),  # tokens are their owner's alone
         "SECRET-ada-job": ADMIN,
         "SECRET-maria-job": ("mentor", "admin_user"),
         "SECRET-draft-course": ADMIN,
@@ -227,6 +232,7 @@ def world_build() -> World:
         session=session,
         note=note,
         review=review,
+        token=token,
         secrets=secrets,
     )
 

@@ -5,6 +5,7 @@ key: they fetch a dataset by a link that expires and check its sha256."""
 from __future__ import annotations
 
 import hashlib
+import io
 import os
 import subprocess
 from collections.abc import Iterator
@@ -25,6 +26,7 @@ from core.models import User
 from labs import services
 from labs.datasets import dataset_arrays, dataset_files, dataset_meta, dataset_url
 from labs.demo_seed import demo_lab_seed
+from labs.dispatch import job_spec
 from labs.models import RunState
 from labs.preview import data_preview
 from tests.labs.test_pipeline import wait_until_final
@@ -145,3 +147,36 @@ def test_a_run_is_scored_with_its_dataset_fetched_from_the_store_by_a_keyless_wo
     cached = cache / f"{sha256}.npz"  # fetched over HTTP from the bucket, verified, kept by its hash
     assert hashlib.sha256(cached.read_bytes()).hexdigest() == sha256
     assert np.load(cached, allow_pickle=False)["x_train"].shape[0] == lab.dataset.n_train
+
+
+@pytest.mark.worker
+@pytest.mark.django_db(transaction=True)
+def test_a_keyless_worker_puts_the_runs_weights_and_log_in_the_bucket_by_signed_links(
+    s3_bucket: str,
+    s3_client: object,
+    learner: User,
+    site_worker: subprocess.Popen,
+    keyless_lab_worker: tuple[subprocess.Popen, Path],
+) -> None:
+    lab = demo_lab_seed("linear-regression")
+    run = services.submission_create(learner=learner, lab=lab, source="api", code=lab.reference_solution)
+    uploads = job_spec(run)["uploads"]  # what the worker got: one pre-signed PUT per file of this attempt
+    for kind, file in (("weights", "model.pt"), ("log", "log.txt")):
+        parts = urlsplit(uploads[kind])
+        assert parts.path == f"/{s3_bucket}/media/artifacts/runs/{run.pk}/{run.token}/{file}"
+        assert parse_qs(parts.query)["X-Amz-Signature"]
+    run = wait_until_final(run)
+    assert run.state == RunState.SUCCEEDED and run.passed is True, f"{run.reason}\n{run.log[-2000:]}"
+    assert set(run.artifacts) == {"weights", "log"}, run.log[-2000:]
+    keys = bucket_keys(s3_client, s3_bucket)
+    assert f"media/{run.artifacts['weights']['name']}" in keys and f"media/{run.artifacts['log']['name']}" in keys
+
+    client = Client()  # the site streams them from the bucket to the learner
+    client.force_login(learner)
+    response = client.get(f"/labs/runs/{run.pk}/weights.pt")
+    weights = b"".join(response.streaming_content)
+    assert response.status_code == 200 and hashlib.sha256(weights).hexdigest() == run.artifacts["weights"]["sha256"]
+    torch = pytest.importorskip("torch")
+    assert set(torch.load(io.BytesIO(weights), weights_only=True)) >= {"linear.weight", "linear.bias"}
+    log = b"".join(client.get(f"/labs/runs/{run.pk}/log.txt").streaming_content)
+    assert hashlib.sha256(log).hexdigest() == run.artifacts["log"]["sha256"]

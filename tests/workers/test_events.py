@@ -40,6 +40,7 @@ FULL_RESULT = AttemptResult(
     duration_s=2.5,
     warm_start=True,
     metrics_dropped=0,
+    artifacts={"log": {"size": 17, "sha256": "ab" * 32}},
 )
 
 
@@ -87,6 +88,7 @@ def test_finished_wire_format_is_every_result_field() -> None:
         "duration_s": 2.5,
         "warm_start": True,
         "metrics_dropped": 0,
+        "artifacts": {"log": {"size": 17, "sha256": "ab" * 32}},
     }
     assert json.loads(json.dumps(data)) == data  # plain JSON
 
@@ -163,6 +165,17 @@ def test_result_values_are_not_judged() -> None:
         ({"kind": "finished", "result": {"duration_s": "2"}}, "result.duration_s"),
         ({"kind": "finished", "result": {"warm_start": 1}}, "result.warm_start"),
         ({"kind": "finished", "result": {"metrics_dropped": False}}, "result.metrics_dropped"),
+        ({"kind": "finished", "result": {"artifacts": []}}, "result.artifacts"),
+        ({"kind": "finished", "result": {"artifacts": {"log": "x"}}}, "result.artifacts.log"),
+        ({"kind": "finished", "result": {"artifacts": {"log": {"sha256": "ab" * 32}}}}, "result.artifacts.log.size"),
+        (
+            {"kind": "finished", "result": {"artifacts": {"log": {"size": -1, "sha256": "ab" * 32}}}},
+            "result.artifacts.log.size",
+        ),
+        (
+            {"kind": "finished", "result": {"artifacts": {"weights": {"size": 1, "sha256": "AB" * 32}}}},
+            "result.artifacts.weights.sha256",
+        ),
         ({"kind": "lost", "previous_worker": 5}, "previous_worker"),
     ],
 )
@@ -233,6 +246,12 @@ RESULTS = st.builds(
     duration_s=FINITE,
     warm_start=st.booleans(),
     metrics_dropped=st.integers(min_value=0),
+    artifacts=st.dictionaries(
+        st.sampled_from(["weights", "log"]),
+        st.fixed_dictionaries(
+            {"size": st.integers(min_value=0), "sha256": st.text("0123456789abcdef", min_size=64, max_size=64)}
+        ),
+    ),
 )
 EVENTS: st.SearchStrategy[Event] = st.one_of(
     st.builds(Claimed, worker=TEXT, device=TEXT, sandbox=TEXT),
@@ -262,7 +281,7 @@ MUTATED_EVENTS = st.builds(
     st.sampled_from(
         ["kind", "worker", "device", "sandbox", "seq", "events", "result", "previous_worker"]
         + [f"result.{name}" for name in ("state", "reason", "predictions", "log_tail", "duration_s", "warm_start")]
-        + ["result.metrics_dropped", "result.started_at"]
+        + ["result.metrics_dropped", "result.started_at", "result.artifacts"]
     ),
     JSON,
 )

@@ -121,3 +121,85 @@ def test_run_log_validates_and_time_left(capsys: pytest.CaptureFixture[str]) -> 
     with pytest.raises(ValueError, match="step must be a finite number"):
         run.log(float("nan"), loss=1.0)
     assert 4 < run.time_left() <= 5
+
+
+# --- the trained weights ---------------------------------------------------------------------
+
+
+def _job_folder(tmp_path: Path) -> Path:
+    (tmp_path / "out").mkdir()
+    np.savez(tmp_path / harness.DATASET_FILE, x_train=np.zeros((1, 1)))  # save_weights skips it when measuring
+    return tmp_path
+
+
+def _save(job: Path, model: object, *, max_bytes: int = 10 * harness.MIB, **kwargs: float) -> None:
+    options = {"disk_bytes": 64 * harness.MIB, "time_left": 60.0} | kwargs
+    harness.save_weights(job, model, max_bytes=max_bytes, **options)
+
+
+def test_the_trained_models_state_dict_is_kept_and_loads_back(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    job = _job_folder(tmp_path)
+    model = torch.nn.Sequential(torch.nn.Linear(4, 3), torch.nn.BatchNorm1d(3))
+    model[0].weight.data.fill_(0.5)
+    _save(job, model)
+    state = torch.load(job / harness.WEIGHTS_PATH, weights_only=True)  # plain tensors: no pickled code
+    again = torch.nn.Sequential(torch.nn.Linear(4, 3), torch.nn.BatchNorm1d(3))
+    again.load_state_dict(state)  # strict: every key of the model, nothing else
+    assert torch.equal(again[0].weight, model[0].weight) and all(t.device.type == "cpu" for t in state.values())
+    assert capsys.readouterr().err == ""
+    assert not list((job / "out").glob("*partial*"))
+
+
+def test_weights_over_the_labs_limit_are_not_kept_and_the_log_says_why(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    job = _job_folder(tmp_path)
+    big = torch.nn.Linear(1024, 1024)  # 4 MB of float32
+    _save(job, big, max_bytes=2 * harness.MIB)
+    assert not (job / harness.WEIGHTS_PATH).exists()
+    assert "[lab runner] weights not kept: 4.0 MB, over this lab's limit of 2 MB" in capsys.readouterr().err
+    _save(job, big, max_bytes=8 * harness.MIB, disk_bytes=5 * harness.MIB)  # the run's disk limit counts too
+    assert not (job / harness.WEIGHTS_PATH).exists()
+    assert "of the run's disk limit" in capsys.readouterr().err
+    _save(job, big, time_left=1.0)  # never at the cost of the time limit (the predictions are in already)
+    assert "too little time" in capsys.readouterr().err and not (job / harness.WEIGHTS_PATH).exists()
+
+
+def test_a_view_of_a_larger_tensor_is_saved_alone(tmp_path: Path) -> None:
+    class Head(torch.nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.register_buffer("row", torch.zeros(2048, 1024)[0])  # 4 KB of an 8 MB storage
+
+    job = _job_folder(tmp_path)
+    _save(job, Head(), max_bytes=1 * harness.MIB)
+    assert (job / harness.WEIGHTS_PATH).stat().st_size < 64 * 1024
+
+
+def test_no_weights_where_none_are_wanted_or_there_are_none(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    job = _job_folder(tmp_path)
+    (job / harness.WEIGHTS_PATH).write_bytes(b"planted by the learner's code")
+    _save(job, torch.nn.Linear(2, 2), max_bytes=0)  # the lab keeps none, or the learner opted out
+    assert not (job / harness.WEIGHTS_PATH).exists() and capsys.readouterr().err == ""
+    _save(job, (1, 2))
+    assert "train() returned tuple, which has no state_dict()" in capsys.readouterr().err
+
+    class Broken(torch.nn.Module):
+        def state_dict(self, *args: object, **kwargs: object) -> dict:
+            raise SystemExit("nope")
+
+    _save(job, Broken())  # whatever the learner's state_dict does, the run goes on
+    assert "saving them failed: SystemExit: nope" in capsys.readouterr().err
+    assert not (job / harness.WEIGHTS_PATH).exists()
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="no CUDA device on this machine")
+def test_a_cuda_models_weights_are_kept_on_the_cpu(tmp_path: Path) -> None:
+    job = _job_folder(tmp_path)
+    model = torch.nn.Linear(8, 2).to("cuda")
+    _save(job, model)
+    state = torch.load(job / harness.WEIGHTS_PATH, weights_only=True)  # loads where there is no GPU
+    assert all(tensor.device.type == "cpu" for tensor in state.values())
+    assert torch.equal(state["weight"], model.weight.detach().cpu())

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from workers.jobspec import DatasetRef, JobSpec, JobSpecError, Limits
+from workers.jobspec import DatasetRef, JobSpec, JobSpecError, Limits, Uploads
 
 SHA = "ab" * 32
 
@@ -21,6 +21,11 @@ def spec_dict(**changes: object) -> dict:
         "device": "cuda",
         "limits": {"wall_seconds": 600, "memory_mb": 4096, "processes": 64, "output_bytes": 65536, "disk_mb": 512},
         "dataset": {"sha256": SHA, "url": "file:///srv/datasets/mnist.npz"},
+        "uploads": {
+            "weights": "https://store.example/bucket/model.pt?X-Amz-Signature=ab",
+            "log": "file:///srv/media/artifacts/runs/7/abc/log.txt",
+            "weights_max_bytes": 50 * 1024 * 1024,
+        },
     }
     data.update(changes)
     return data
@@ -62,6 +67,21 @@ def test_unknown_keys_are_ignored_for_rolling_deploys() -> None:
         ),
         ({"dataset": {"sha256": SHA, "url": "file://relative/a.npz"}}, "dataset.url: a file URL must look like"),
         ({"dataset": {"sha256": SHA, "url": "https:///a.npz"}}, "dataset.url: no host"),
+        ({"uploads": "s3://bucket"}, "uploads: must be a JSON object"),
+        ({"uploads": {"weights": "", "log": ""}}, "uploads.weights_max_bytes: missing"),
+        (
+            {"uploads": {"weights": "s3://bucket/model.pt", "log": "", "weights_max_bytes": 1}},
+            "uploads.weights: the scheme must be file, http or https",
+        ),
+        (
+            {"uploads": {"weights": "", "log": "file://media/log.txt", "weights_max_bytes": 0}},
+            "uploads.log: a file URL must look like file:///absolute/path",
+        ),
+        ({"uploads": {"weights": "", "log": None, "weights_max_bytes": 0}}, "uploads.log: must be a string"),
+        (
+            {"uploads": {"weights": "", "log": "", "weights_max_bytes": -1}},
+            "uploads.weights_max_bytes: must be between",
+        ),
     ],
 )
 def test_invalid_fields_are_named(changes: dict, message: str) -> None:
@@ -81,3 +101,10 @@ def test_limits_are_validated_on_direct_construction() -> None:
         Limits(wall_seconds=10, memory_mb=1, processes=4, output_bytes=4096, disk_mb=10)
     with pytest.raises(JobSpecError, match=r"limits\.wall_seconds: must be an integer"):
         Limits(wall_seconds=1.5, memory_mb=512, processes=4, output_bytes=4096, disk_mb=10)  # type: ignore[arg-type]
+
+
+def test_a_message_without_uploads_uploads_nothing() -> None:
+    """A site older than its workers sends no ``uploads``: the run keeps no files, and runs as before."""
+    data = spec_dict()
+    del data["uploads"]
+    assert JobSpec.from_dict(data).uploads == Uploads(weights="", log="", weights_max_bytes=0)
