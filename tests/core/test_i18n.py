@@ -18,8 +18,9 @@ def test_every_message_has_a_chinese_translation() -> None:
 def test_compiled_catalog_is_up_to_date() -> None:
     catalog = polib.pofile(str(PO))
     compiled = polib.mofile(str(PO.with_suffix(".mo")))
-    assert {e.msgid: e.msgstr for e in catalog.translated_entries() if not e.msgid_plural} == {
-        e.msgid: e.msgstr for e in compiled if not e.msgid_plural
+    # Keyed by context too: "next" is the pager's and, in the context "code editor", the search panel's.
+    assert {(e.msgctxt, e.msgid): e.msgstr for e in catalog.translated_entries() if not e.msgid_plural} == {
+        (e.msgctxt, e.msgid): e.msgstr for e in compiled if not e.msgid_plural
     }
 
 
