@@ -1,10 +1,12 @@
-"""Mentorship API: the review queue, reviews, the mentor dashboard, sessions and private notes.
-The same permission rules as the pages (``cohorts.permissions``)."""
+"""Mentorship API: the review queue (and dismissals from it), reviews, the mentor dashboard,
+sessions and private notes. The same permission rules as the pages (``cohorts.permissions``) and
+the same selectors and filters (``QueueFilterForm``)."""
 
 from __future__ import annotations
 
 from django.http import Http404
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from django.utils.translation import gettext as _
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field
 from rest_framework import serializers, status
 from rest_framework.exceptions import PermissionDenied
 from rest_framework.request import Request
@@ -18,7 +20,8 @@ from labs import selectors as labs_selectors
 from labs.models import Run
 from labs.permissions import can_view_run
 from mentorship import selectors, services
-from mentorship.models import MentorNote, Review, SessionRecord, Verdict
+from mentorship.forms import QueueFilterForm
+from mentorship.models import Dismissal, DismissReason, MentorNote, Review, SessionRecord, Verdict
 
 
 class ScoreSerializer(serializers.Serializer):
@@ -53,14 +56,45 @@ class ReviewSerializer(serializers.ModelSerializer):
         ]
 
 
+class DismissalSerializer(serializers.ModelSerializer):
+    dismissed_by = serializers.CharField(source="dismissed_by.username", read_only=True)
+
+    class Meta:
+        model = Dismissal
+        fields = ["run", "reason", "note", "dismissed_by", "created_at"]
+        read_only_fields = ["run", "created_at"]
+
+
 class QueueRunSerializer(serializers.ModelSerializer):
     lab = serializers.CharField(source="submission.lab.slug")
     learner = serializers.CharField(source="submission.learner.username")
+    threshold = serializers.FloatField(source="submission.lab.threshold")
+    higher_is_better = serializers.BooleanField(source="submission.lab.higher_is_better")
+    earlier_runs = serializers.IntegerField(help_text="older waiting runs of this learner and lab, folded into it")
+    dismissal = serializers.SerializerMethodField()
     url = serializers.CharField(source="get_absolute_url")
 
     class Meta:
         model = Run
-        fields = ["id", "lab", "learner", "state", "score", "passed", "finished_at", "url"]
+        fields = [
+            "id",
+            "lab",
+            "learner",
+            "state",
+            "score",
+            "threshold",
+            "higher_is_better",
+            "passed",
+            "finished_at",
+            "earlier_runs",
+            "dismissal",
+            "url",
+        ]
+
+    @extend_schema_field(DismissalSerializer(allow_null=True))
+    def get_dismissal(self, run: Run) -> dict | None:
+        active = run.active_dismissals
+        return DismissalSerializer(active[0]).data if active else None
 
 
 def _require_mentor_role(request: Request) -> None:
@@ -68,19 +102,71 @@ def _require_mentor_role(request: Request) -> None:
         raise PermissionDenied
 
 
+QUEUE_API_LIMIT = 200
+
+
 class ReviewQueueApi(APIView):
-    """Finished, unreviewed runs of your mentees, oldest first."""
+    """What needs a mentor, oldest first, as the review queue page shows it: the newest finished,
+    unreviewed, undismissed run of each of your mentees' labs (``all=1``: every such run;
+    ``dismissed=1``: dismissed ones too). At most 200."""
 
     @extend_schema(
-        parameters=[OpenApiParameter("lab", str), OpenApiParameter("state", str)],
+        parameters=[
+            OpenApiParameter("lab", str, description="a lab's slug"),
+            OpenApiParameter("state", str, enum=list(selectors.QUEUE_OUTCOMES), description="the outcome"),
+            OpenApiParameter("learner", str, description="a learner's username"),
+            OpenApiParameter("all", bool, description="every waiting run, not the newest per learner and lab"),
+            OpenApiParameter("dismissed", bool, description="include dismissed runs"),
+        ],
         responses=QueueRunSerializer(many=True),
     )
     def get(self, request: Request) -> Response:
         _require_mentor_role(request)
-        runs = selectors.review_queue(
-            mentor=request.user, lab=request.query_params.get("lab"), state=request.query_params.get("state")
-        )
-        return Response(QueueRunSerializer(runs[:200], many=True).data)
+        filters = QueueFilterForm(request.query_params, labs=list(labs_selectors.labs_all()))
+        if not filters.is_valid():
+            return Response({"errors": filters.errors}, status=status.HTTP_400_BAD_REQUEST)
+        runs = selectors.review_queue(mentor=request.user, **filters.filters())
+        return Response(QueueRunSerializer(runs[:QUEUE_API_LIMIT], many=True).data)
+
+
+def _run_for(request: Request, run_id: int) -> Run:
+    """The run, if the user may see it (else 404); a 403 follows for one who may not mentor it."""
+    run = labs_selectors.run_with_context(run_id)
+    if run is None or not can_view_run(request.user, run):
+        raise Http404
+    return run
+
+
+class RunDismissalApi(APIView):
+    """Dismiss a finished run from the review queue with a reason (POST), or undo that (DELETE).
+    The learner's mentor or an administrator; dismissing a dismissed run changes nothing (200)."""
+
+    class DismissInputSerializer(serializers.Serializer):
+        reason = serializers.ChoiceField(choices=DismissReason.choices)
+        note = serializers.CharField(required=False, allow_blank=True, default="", max_length=500)
+
+    def _run(self, request: Request, run_id: int) -> Run:
+        run = _run_for(request, run_id)
+        if not can_mentor(request.user, run.submission.learner_id):
+            raise PermissionDenied
+        return run
+
+    @extend_schema(request=DismissInputSerializer, responses={200: DismissalSerializer, 201: DismissalSerializer})
+    def post(self, request: Request, run_id: int) -> Response:
+        run = self._run(request, run_id)
+        serializer = self.DismissInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        try:
+            dismissal, created = services.dismissal_create(mentor=request.user, run=run, **serializer.validated_data)
+        except services.MentorshipRefused as refused:
+            return Response({"errors": refused.errors}, status=status.HTTP_400_BAD_REQUEST)
+        answer = status.HTTP_201_CREATED if created else status.HTTP_200_OK
+        return Response(DismissalSerializer(dismissal).data, status=answer)
+
+    @extend_schema(responses={204: None})
+    def delete(self, request: Request, run_id: int) -> Response:
+        services.dismissal_undo(mentor=request.user, run=self._run(request, run_id))
+        return Response(status=status.HTTP_204_NO_CONTENT)
 
 
 class RunReviewsApi(APIView):
@@ -91,12 +177,12 @@ class RunReviewsApi(APIView):
             child=serializers.IntegerField(), required=False, help_text='{"<criterion id>": <level id>}'
         )
         line_comments = LineCommentSerializer(many=True, required=False)
+        confirm_low_points = serializers.BooleanField(
+            required=False, default=False, help_text="approve even with under half of the rubric's points"
+        )
 
     def _run(self, request: Request, run_id: int) -> Run:
-        run = labs_selectors.run_with_context(run_id)
-        if run is None or not can_view_run(request.user, run):
-            raise Http404
-        return run
+        return _run_for(request, run_id)
 
     @extend_schema(responses=ReviewSerializer(many=True))
     def get(self, request: Request, run_id: int) -> Response:
@@ -116,6 +202,12 @@ class RunReviewsApi(APIView):
                 comment=data["comment"],
                 levels={int(k): v for k, v in data.get("levels", {}).items()},
                 line_comments=[(c["line"], c["text"]) for c in data.get("line_comments", [])],
+                confirm_low_points=data["confirm_low_points"],
+            )
+        except services.LowPointsRefused as refused:
+            hint = _("Send “confirm_low_points”: true to approve anyway.")
+            return Response(
+                {"errors": [*refused.errors, hint], "confirm_low_points": [hint]}, status=status.HTTP_400_BAD_REQUEST
             )
         except services.MentorshipRefused as refused:
             return Response({"errors": refused.errors}, status=status.HTTP_400_BAD_REQUEST)

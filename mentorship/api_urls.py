@@ -8,4 +8,5 @@ urlpatterns = [
     path("mentoring/mentees/<str:username>/sessions/", api.MenteeSessionsApi.as_view(), name="mentee-sessions"),
     path("mentoring/mentees/<str:username>/notes/", api.MenteeNotesApi.as_view(), name="mentee-notes"),
     path("runs/<int:run_id>/reviews/", api.RunReviewsApi.as_view(), name="run-reviews"),
+    path("runs/<int:run_id>/dismissal/", api.RunDismissalApi.as_view(), name="run-dismissal"),
 ]

@@ -116,6 +116,43 @@ class LineComment(models.Model):
         return f"line {self.line}: {self.text[:40]}"
 
 
+class DismissReason(models.TextChoices):
+    STARTER = "starter", _("starter code")
+    DUPLICATE = "duplicate", _("duplicate")
+    NO_REVIEW = "no_review", _("the learner asked for no review")
+    OTHER = "other", _("other")
+
+
+class Dismissal(models.Model):
+    """A mentor took a run out of the review queue, and why. Undoing it keeps the row (``undone_at``,
+    ``undone_by``) so administrators see every dismissal; at most one per run is active."""
+
+    run = models.ForeignKey("labs.Run", on_delete=models.CASCADE, related_name="dismissals")
+    reason = models.CharField(max_length=20, choices=DismissReason.choices)
+    note = models.TextField(blank=True, help_text="the mentor's words; required for “other”")
+    dismissed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    undone_at = models.DateTimeField(null=True, blank=True)
+    undone_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["run"], condition=models.Q(undone_at__isnull=True), name="one_active_dismissal_per_run"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"run {self.run_id} dismissed by {self.dismissed_by} ({self.reason})"
+
+    @property
+    def active(self) -> bool:
+        return self.undone_at is None
+
+
 class SessionRecord(models.Model):
     """A mentoring session: what was discussed and what the learner does next. The learner sees it."""
 

@@ -6,32 +6,127 @@ import datetime as dt
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.db.models import Count, F, Max, Q, QuerySet, Window
-from django.db.models.functions import RowNumber
+from django.db.models import Count, Exists, F, Max, OuterRef, Prefetch, Q, QuerySet, Subquery, Value, Window
+from django.db.models.functions import Coalesce, RowNumber
 from django.utils import timezone
 
 from cohorts.models import CohortMember
 from cohorts.permissions import is_admin, mentees_of
 from core.models import User
 from courses.selectors import lessons_done
-from labs.models import Run, RunState
-from mentorship.models import MentorNote, Review, SessionRecord
+from labs.models import Run, RunState, Submission
+from mentorship.models import Dismissal, MentorNote, Review, SessionRecord
 
 REVIEWABLE_STATES = (RunState.SUCCEEDED, RunState.FAILED, RunState.TIMED_OUT)
 FAILURES_IN_A_ROW = 3
 
 
-def review_queue(*, mentor: User, lab: str | None = None, state: str | None = None) -> QuerySet[Run]:
-    """Finished runs of the mentor's mentees (every learner's, for an administrator) that nobody
-    has reviewed yet, oldest first."""
-    runs = Run.objects.filter(state__in=REVIEWABLE_STATES, reviews__isnull=True)
+# What the queue's outcome filter (``state``) accepts: how the run ended, and whether it passed.
+QUEUE_OUTCOMES: dict[str, Q] = {
+    "passed": Q(state=RunState.SUCCEEDED, passed=True),
+    "not_passed": Q(state=RunState.SUCCEEDED) & ~Q(passed=True),
+    RunState.SUCCEEDED.value: Q(state=RunState.SUCCEEDED),
+    RunState.FAILED.value: Q(state=RunState.FAILED),
+    RunState.TIMED_OUT.value: Q(state=RunState.TIMED_OUT),
+}
+
+
+def _unreviewed() -> Exists:
+    return ~Exists(Review.objects.filter(run=OuterRef("pk")))
+
+
+def _undismissed() -> Exists:
+    return ~Exists(Dismissal.objects.filter(run=OuterRef("pk"), undone_at__isnull=True))
+
+
+def _same_learner_and_lab() -> QuerySet[Run]:
+    """Finished runs of the outer run's learner on the outer run's lab."""
+    return Run.objects.filter(
+        state__in=REVIEWABLE_STATES,
+        submission__learner_id=OuterRef("submission__learner_id"),
+        submission__lab_id=OuterRef("submission__lab_id"),
+    )
+
+
+def _waiting(runs: QuerySet[Run], *, include_dismissed: bool) -> QuerySet[Run]:
+    runs = runs.filter(_unreviewed())
+    return runs if include_dismissed else runs.filter(_undismissed())
+
+
+def _queue_runs(
+    *,
+    mentor: User,
+    lab: str | None = None,
+    state: str | None = None,
+    learner: str | None = None,
+    all_runs: bool = False,
+    include_dismissed: bool = False,
+) -> QuerySet[Run]:
+    """The queue's runs, filtered, in no order (``review_queue`` says what each one is)."""
+    runs = Run.objects.filter(state__in=REVIEWABLE_STATES).exclude(submission__source=Submission.Source.REFERENCE)
     if not is_admin(mentor):
         runs = runs.filter(submission__learner__in=mentees_of(mentor))
     if lab:
         runs = runs.filter(submission__lab__slug=lab)
-    if state:
-        runs = runs.filter(state=state)
-    return runs.select_related("submission__lab", "submission__learner").order_by("finished_at", "pk")
+    if learner:
+        runs = runs.filter(submission__learner__username=learner)
+    if not all_runs:  # the newest finished run of each learner and lab: a review or dismissal of it settles them
+        runs = runs.filter(~Exists(_same_learner_and_lab().filter(pk__gt=OuterRef("pk"))))
+    runs = _waiting(runs, include_dismissed=include_dismissed)
+    return runs.filter(QUEUE_OUTCOMES[state]) if state else runs
+
+
+def review_queue(
+    *,
+    mentor: User,
+    lab: str | None = None,
+    state: str | None = None,
+    learner: str | None = None,
+    all_runs: bool = False,
+    include_dismissed: bool = False,
+) -> QuerySet[Run]:
+    """What needs the mentor: finished runs of their mentees (every learner's, for an administrator)
+    that nobody has reviewed or dismissed, oldest first. By default only the newest run of each
+    learner and lab, with ``earlier_runs``: how many older ones wait too (folded into it); with
+    ``all_runs`` every such run. ``state`` is a key of ``QUEUE_OUTCOMES``. Each run carries
+    ``active_dismissals`` (a list, empty unless ``include_dismissed``). A fixed number of queries."""
+    runs = _queue_runs(
+        mentor=mentor,
+        lab=lab,
+        state=state,
+        learner=learner,
+        all_runs=all_runs,
+        include_dismissed=include_dismissed,
+    )
+    if all_runs:
+        runs = runs.annotate(earlier_runs=Value(0))
+    else:
+        earlier = _waiting(_same_learner_and_lab().filter(pk__lt=OuterRef("pk")), include_dismissed=include_dismissed)
+        count = earlier.order_by().values("submission__lab_id").annotate(n=Count("pk")).values("n")
+        runs = runs.annotate(earlier_runs=Coalesce(Subquery(count), 0))
+    active = Dismissal.objects.filter(undone_at__isnull=True).select_related("dismissed_by")
+    return (
+        runs.select_related("submission__lab", "submission__learner")
+        .prefetch_related(Prefetch("dismissals", queryset=active, to_attr="active_dismissals"))
+        .order_by("finished_at", "pk")
+    )
+
+
+def waiting_per_learner(*, mentor: User, learner_ids: list[int]) -> dict[int, int]:
+    """How many items of the mentor's (default) review queue belong to each of these learners."""
+    runs = _queue_runs(mentor=mentor).filter(submission__learner_id__in=learner_ids)
+    counts = runs.order_by().values("submission__learner_id").annotate(n=Count("pk"))
+    return {row["submission__learner_id"]: row["n"] for row in counts}
+
+
+def mentee_usernames(*, mentor: User, limit: int) -> list[str]:
+    """The first ``limit`` usernames of the mentor's mentees: what the queue's learner filter suggests."""
+    return list(mentees_of(mentor).order_by("username").values_list("username", flat=True)[:limit])
+
+
+def dismissal_of(run: Run) -> Dismissal | None:
+    """The run's active dismissal, if a mentor took it out of the queue."""
+    return Dismissal.objects.filter(run=run, undone_at__isnull=True).select_related("dismissed_by").first()
 
 
 def reviews_of(run: Run) -> list[Review]:
@@ -65,7 +160,7 @@ class MenteeStatus:
     cohort: str
     runs: int
     labs_passed: int
-    awaiting_review: int
+    awaiting_review: int  # items of the review queue: labs whose newest run waits for a mentor
     last_active: dt.datetime | None
     failures_in_a_row: int
     stuck_reason: str
@@ -110,11 +205,6 @@ def mentor_dashboard(*, mentor: User, now: dt.datetime | None = None) -> list[Me
         .annotate(
             n_runs=Count("submissions__runs", distinct=True),
             n_passed=Count("submissions__lab", filter=Q(submissions__runs__passed=True), distinct=True),
-            n_waiting=Count(
-                "submissions__runs",
-                filter=Q(submissions__runs__state__in=REVIEWABLE_STATES, submissions__runs__reviews__isnull=True),
-                distinct=True,
-            ),
             last_run=Max("submissions__runs__queued_at"),
             last_lesson=Max("completions__completed_at"),
         )
@@ -124,6 +214,7 @@ def mentor_dashboard(*, mentor: User, now: dt.datetime | None = None) -> list[Me
     cohorts = {m.learner_id: m.cohort.name for m in memberships}
     percents = _course_percents(memberships)
     streaks = _failure_streaks([m.pk for m in mentees])
+    waiting = waiting_per_learner(mentor=mentor, learner_ids=[m.pk for m in mentees])
     stuck_after = dt.timedelta(days=settings.MENTOR_STUCK_DAYS)
     statuses = []
     for mentee in mentees:
@@ -141,7 +232,7 @@ def mentor_dashboard(*, mentor: User, now: dt.datetime | None = None) -> list[Me
                 cohort=cohorts.get(mentee.pk, ""),
                 runs=mentee.n_runs,
                 labs_passed=mentee.n_passed,
-                awaiting_review=mentee.n_waiting,
+                awaiting_review=waiting.get(mentee.pk, 0),
                 last_active=last,
                 failures_in_a_row=streak,
                 stuck_reason=reason,

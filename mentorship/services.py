@@ -1,10 +1,12 @@
-"""Writes of mentorship: reviews with a rubric, session records, private notes."""
+"""Writes of mentorship: reviews with a rubric, dismissals from the review queue, session records,
+private notes."""
 
 from __future__ import annotations
 
 import datetime as dt
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from cohorts.permissions import can_mentor
@@ -12,7 +14,18 @@ from core.models import NotificationKind, User
 from core.preferences import language_of
 from core.text import db_text
 from labs.models import FINAL_STATES, Run
-from mentorship.models import Level, LineComment, MentorNote, Review, ReviewScore, Rubric, SessionRecord, Verdict
+from mentorship.models import (
+    Dismissal,
+    DismissReason,
+    Level,
+    LineComment,
+    MentorNote,
+    Review,
+    ReviewScore,
+    Rubric,
+    SessionRecord,
+    Verdict,
+)
 from notifications.services import notify
 
 
@@ -22,6 +35,31 @@ class MentorshipRefused(Exception):
     def __init__(self, *errors: str) -> None:
         super().__init__("; ".join(errors))
         self.errors = list(errors)
+
+
+# An approval with fewer rubric points than this share of the maximum needs the mentor's explicit
+# confirmation. Half the rubric, not the lab's pass threshold: that one is on the metric's scale
+# (an accuracy, an MSE), while the rubric scores the work (correctness, clarity, discipline).
+LOW_POINTS_SHARE = 0.5
+
+
+class LowPointsRefused(MentorshipRefused):
+    """An approval with low rubric points, sent without the confirmation (``confirm_low_points``)."""
+
+    def __init__(self, *, points: int, max_points: int) -> None:
+        super().__init__(
+            _(
+                "You are approving with %(points)s of %(max)s rubric points, under half of them. "
+                "Confirm that you approve anyway, or request changes."
+            )
+            % {"points": points, "max": max_points}
+        )
+        self.points, self.max_points = points, max_points
+
+
+def points_are_low(*, verdict: str, points: int, max_points: int) -> bool:
+    """An approval with under ``LOW_POINTS_SHARE`` of the rubric's points (never without a rubric)."""
+    return verdict == Verdict.APPROVED and max_points > 0 and points < LOW_POINTS_SHARE * max_points
 
 
 def _require_mentor(mentor: User, learner_id: int) -> None:
@@ -71,9 +109,11 @@ def review_create(
     comment: str = "",
     levels: dict[int, int] | None = None,
     line_comments: list[tuple[int, str]] | None = None,
+    confirm_low_points: bool = False,
 ) -> Review:
     """Review a finished run: a level per rubric criterion, a verdict, comments (also on lines).
-    The learner is notified."""
+    An approval with low points needs ``confirm_low_points`` (``LowPointsRefused``). The learner is
+    notified."""
     learner = run.submission.learner
     _require_mentor(mentor, learner.pk)
     if run.state not in FINAL_STATES:
@@ -81,6 +121,8 @@ def review_create(
     if verdict not in Verdict.values:
         raise MentorshipRefused(_("Choose a verdict."))
     chosen, points, max_points = _scores(rubric_of(run), levels or {})
+    if points_are_low(verdict=verdict, points=points, max_points=max_points) and not confirm_low_points:
+        raise LowPointsRefused(points=points, max_points=max_points)
     comments = _line_comments(run, line_comments or [])
     review = Review.objects.create(
         run=run, mentor=mentor, verdict=verdict, comment=db_text(comment).strip(), points=points, max_points=max_points
@@ -95,6 +137,36 @@ def review_create(
         }
     notify(user=learner, kind=NotificationKind.REVIEW_POSTED, title=title, url=review.get_absolute_url())
     return review
+
+
+def dismissal_create(*, mentor: User, run: Run, reason: str, note: str = "") -> tuple[Dismissal, bool]:
+    """Take a finished run out of the review queue, with a reason (and words for “other”). A run
+    already dismissed stays as it was: (its dismissal, False)."""
+    _require_mentor(mentor, run.submission.learner_id)
+    if run.state not in FINAL_STATES:
+        raise MentorshipRefused(_("This run has not finished yet."))
+    if reason not in DismissReason.values:
+        raise MentorshipRefused(_("Choose why you dismiss this run."))
+    note = db_text(note).strip()
+    if reason == DismissReason.OTHER and not note:
+        raise MentorshipRefused(_("Say in a few words why you dismiss this run."))
+    try:
+        with transaction.atomic():
+            return Dismissal.objects.create(run=run, reason=reason, note=note, dismissed_by=mentor), True
+    except IntegrityError:  # one active dismissal per run: a second click, or another mentor
+        return Dismissal.objects.get(run=run, undone_at__isnull=True), False
+
+
+def dismissal_undo(*, mentor: User, run: Run) -> Dismissal | None:
+    """Put a dismissed run back in the queue; the dismissal stays on record as undone. None when the
+    run was not dismissed (nothing changes)."""
+    _require_mentor(mentor, run.submission.learner_id)
+    dismissal = Dismissal.objects.filter(run=run, undone_at__isnull=True).first()
+    if dismissal is None:
+        return None
+    dismissal.undone_at, dismissal.undone_by = timezone.now(), mentor
+    dismissal.save(update_fields=["undone_at", "undone_by"])
+    return dismissal
 
 
 def session_record_create(

@@ -6,7 +6,10 @@ from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
+from django.utils.html import format_html
+from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
 
 from cohorts.permissions import can_mentor, is_admin, is_mentor
 from core import selectors as core_selectors
@@ -14,8 +17,7 @@ from core.models import User
 from labs import selectors as labs_selectors
 from labs.models import Run
 from mentorship import selectors, services
-from mentorship.forms import NoteForm, ReviewForm, SessionForm
-from mentorship.selectors import REVIEWABLE_STATES
+from mentorship.forms import DismissForm, NoteForm, QueueFilterForm, ReviewForm, SessionForm
 
 
 def _mentor_only(request: HttpRequest) -> None:
@@ -35,24 +37,24 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     return render(request, "mentorship/dashboard.html", context)
 
 
-QUEUE_PAGE_SIZE = 25  # runs per review queue page, oldest first
+QUEUE_PAGE_SIZE = 25  # queue items per page, oldest first
+LEARNER_SUGGESTIONS = 200  # usernames offered by the queue's learner filter
 
 
 @login_required
 def queue(request: HttpRequest) -> HttpResponse:
     _mentor_only(request)
-    lab, state = request.GET.get("lab") or None, request.GET.get("state") or None
-    if state not in (None, *REVIEWABLE_STATES):
-        state = None
-    runs = selectors.review_queue(mentor=request.user, lab=lab, state=state)
+    filters = QueueFilterForm(request.GET, labs=list(labs_selectors.labs_all()))
+    filters.is_valid()  # an invalid filter is left out (and shown with its error)
+    chosen = filters.filters()
+    runs = selectors.review_queue(mentor=request.user, **chosen)
     page = Paginator(runs, QUEUE_PAGE_SIZE).get_page(request.GET.get("page"))
     context = {
         "page": page,
         "runs": page.object_list,
-        "labs": labs_selectors.labs_all(),
-        "states": [(s.value, s.label) for s in REVIEWABLE_STATES],
-        "chosen_lab": lab or "",
-        "chosen_state": state or "",
+        "filters": filters,
+        "learners": selectors.mentee_usernames(mentor=request.user, limit=LEARNER_SUGGESTIONS),
+        "dismiss_form": DismissForm(),
     }
     return render(request, "mentorship/queue.html", context)
 
@@ -69,6 +71,7 @@ def review(request: HttpRequest, run_id: int) -> HttpResponse:
     run = _run_to_review(request, run_id)
     rubric = services.rubric_of(run)
     form = ReviewForm(request.POST or None, rubric=rubric)
+    low_points = None  # (points, maximum) of an approval the service refused for low points
     if request.method == "POST" and form.is_valid():
         try:
             services.review_create(
@@ -78,7 +81,11 @@ def review(request: HttpRequest, run_id: int) -> HttpResponse:
                 comment=form.cleaned_data["comment"],
                 levels=form.levels(),
                 line_comments=form.cleaned_data["line_comments"],
+                confirm_low_points=form.cleaned_data["confirm_low_points"],
             )
+        except services.LowPointsRefused as refused:
+            low_points = (refused.points, refused.max_points)
+            form.add_error(None, refused.errors[0])
         except services.MentorshipRefused as refused:
             for error in refused.errors:
                 form.add_error(None, error)
@@ -93,8 +100,67 @@ def review(request: HttpRequest, run_id: int) -> HttpResponse:
         "rubric": rubric,
         "reviews": reviews,
         "code_lines": selectors.code_with_comments(run.submission.code, reviews),
+        "low_points": low_points,
+        "points_rule": {
+            "levels": form.level_points(),
+            "max": rubric.max_points if rubric else 0,
+            "share": services.LOW_POINTS_SHARE,
+        },
+        "dismissal": selectors.dismissal_of(run),
+        "dismiss_form": DismissForm(),
     }
     return render(request, "mentorship/review.html", context, status=400 if form.errors else 200)
+
+
+def _back_to_queue(request: HttpRequest) -> HttpResponseRedirect:
+    """To the page the form was on (the queue with its filters, or the review page), else the queue."""
+    target = request.POST.get("next", "")
+    safe = url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}, require_https=False)
+    return HttpResponseRedirect(target if safe and target.startswith("/") else reverse("mentorship:queue"))
+
+
+@require_POST
+@login_required
+def dismiss(request: HttpRequest, run_id: int) -> HttpResponse:
+    """Take a run out of the review queue with a reason; the message links to where it can be undone."""
+    run = _run_to_review(request, run_id)
+    form = DismissForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("Choose why you dismiss this run."))
+        return _back_to_queue(request)
+    try:
+        dismissal, _created = services.dismissal_create(
+            mentor=request.user, run=run, reason=form.cleaned_data["reason"], note=form.cleaned_data["note"]
+        )
+    except services.MentorshipRefused as refused:
+        for error in refused.errors:
+            messages.error(request, error)
+        return _back_to_queue(request)
+    where = urlencode(
+        {"all": "1", "dismissed": "1", "learner": run.submission.learner.username, "lab": run.submission.lab.slug}
+    )
+    messages.success(
+        request,
+        format_html(
+            '{} <a href="{}?{}" data-testid="undo-link">{}</a>',
+            _("Run #%(id)s dismissed (%(reason)s).") % {"id": run.pk, "reason": dismissal.get_reason_display()},
+            reverse("mentorship:queue"),
+            where,
+            _("Undo"),
+        ),
+    )
+    return _back_to_queue(request)
+
+
+@require_POST
+@login_required
+def dismiss_undo(request: HttpRequest, run_id: int) -> HttpResponse:
+    run = _run_to_review(request, run_id)
+    if services.dismissal_undo(mentor=request.user, run=run) is None:
+        messages.info(request, _("Run #%(id)s was not dismissed.") % {"id": run.pk})
+    else:
+        messages.success(request, _("Run #%(id)s is back in the review queue.") % {"id": run.pk})
+    return _back_to_queue(request)
 
 
 @login_required

@@ -50,6 +50,34 @@ def test_mentor_reviews_a_run_with_the_rubric_and_the_learner_sees_it(
     expect(page.get_by_test_id("line-comment-3")).to_contain_text("return the trained model here")
 
 
+def test_an_approval_with_low_points_is_questioned_and_math_in_the_comment_is_typeset(
+    page: Page, mentor: User, learner: User, cohort: Cohort, lab: Lab, rubric: Rubric
+) -> None:
+    run = finished_run(learner, lab, passed=False)
+    login(page, mentor.username, PASSWORD)
+    page.goto(f"/mentoring/runs/{run.pk}/review/")
+    warning = page.get_by_test_id("low-points-warning")
+    for criterion in ("Correctness", "Code quality"):
+        page.locator("fieldset.rubric .criterion", has_text=criterion).get_by_label("Missing (0)").check()
+    page.get_by_label("approved", exact=True).check()
+    expect(warning).to_be_visible()
+    expect(page.get_by_test_id("low-points-figure")).to_have_text("0 / 10")
+    page.get_by_label("changes requested").check()
+    expect(warning).to_be_hidden()  # only approvals are questioned
+    page.get_by_label("approved", exact=True).check()
+    page.fill("#id_comment", "Your loss is $L = -\\log p$, not its square.")
+    page.get_by_test_id("post-review").click()
+    expect(page.get_by_test_id("confirm-low-points")).to_be_focused()  # not posted: asked first
+    page.get_by_test_id("confirm-low-points").check()
+    page.get_by_test_id("post-review").click()
+    expect(page.get_by_test_id("queue-empty")).to_be_visible()
+
+    page.goto(run.get_absolute_url())
+    typeset = page.get_by_test_id("review").locator(".math.inline .katex")
+    expect(typeset).to_be_visible()
+    expect(page.get_by_test_id("review-points")).to_have_text("0 / 10")
+
+
 @pytest.mark.parametrize("language", ["en", "zh-hans"])
 def test_mentoring_cohort_and_grade_pages_fit_a_phone(
     page: Page, admin_user: User, learner: User, cohort: Cohort, lab: Lab, rubric: Rubric, language: str

@@ -11,7 +11,7 @@ from django.utils import timezone
 from cohorts.models import Cohort, CohortMember
 from core.models import Role, User
 from labs import services as lab_services
-from labs.models import Lab, Run, RunState
+from labs.models import Lab, Run, RunState, Submission
 from mentorship.models import Criterion, Level, Rubric
 from tests.factories import UserFactory
 from tests.labs.conftest import VALID_CODE, lab  # noqa: F401 - the fixture is used by the tests here
@@ -55,3 +55,43 @@ def finished_run(learner: User, lab: Lab, *, passed: bool = True, state: str = R
 
 def levels_for(rubric: Rubric, choice: str) -> dict[int, int]:
     return {c.pk: c.levels.get(title_en=choice).pk for c in rubric.criteria.all()}
+
+
+def queued_result(
+    learner: User,
+    lab: Lab,  # noqa: F811 - a lab, not the fixture
+    *,
+    state: str = RunState.SUCCEEDED,
+    score: float | None = 0.9,
+    source: str = Submission.Source.WEB,
+) -> Run:
+    """A finished run written straight to the database: no quota, no dispatch (bursts of many)."""
+    submission = Submission.objects.create(
+        learner=learner, lab=lab, code=VALID_CODE, code_sha256="0" * 64, source=source
+    )
+    score = score if state == RunState.SUCCEEDED else None
+    return Run.objects.create(
+        submission=submission,
+        dataset_id=lab.dataset_id,
+        state=state,
+        seed=1,
+        code_sha256="0" * 64,
+        score=score,
+        passed=None if score is None else lab.passes(score),
+        finished_at=timezone.now(),
+    )
+
+
+def another_lab(lab: Lab, slug: str, *, threshold: float = 0.5, higher_is_better: bool = True) -> Lab:  # noqa: F811
+    """A published lab that shares ``lab``'s dataset (the queue never opens it)."""
+    return Lab.objects.create(
+        slug=slug,
+        title_en=f"Lab {slug}",
+        description_en="x",
+        starter_code=VALID_CODE,
+        metric="accuracy" if higher_is_better else "mse",
+        higher_is_better=higher_is_better,
+        threshold=threshold,
+        dataset_id=lab.dataset_id,
+        published=True,
+    )

@@ -29,6 +29,7 @@ def test_a_mentor_reviews_a_mentees_run_with_the_rubric(
         comment="Nice **work**",
         levels=levels_for(rubric, "Partly"),
         line_comments=[(2, "why this import?")],
+        confirm_low_points=True,  # 4 of 10 points: an approval under half needs the confirmation
     )
     assert (review.points, review.max_points) == (4, 10)
     assert [c.line for c in review.line_comments.all()] == [2]
@@ -76,7 +77,7 @@ def test_an_unfinished_run_cannot_be_reviewed(mentor: User, learner: User, cohor
         services.review_create(mentor=mentor, run=run, verdict=Verdict.APPROVED)
 
 
-def test_queue_holds_only_unreviewed_finished_runs_of_my_mentees_oldest_first(
+def test_all_runs_holds_only_unreviewed_finished_runs_of_my_mentees_oldest_first(
     mentor: User, learner: User, other_learner: User, cohort: Cohort, lab: Lab
 ) -> None:
     first = finished_run(learner, lab)
@@ -84,9 +85,11 @@ def test_queue_holds_only_unreviewed_finished_runs_of_my_mentees_oldest_first(
     finished_run(other_learner, lab)  # another mentor's mentee
     reviewed = finished_run(learner, lab)
     services.review_create(mentor=mentor, run=reviewed, verdict=Verdict.APPROVED)
-    assert list(selectors.review_queue(mentor=mentor)) == [first, second]
-    assert list(selectors.review_queue(mentor=mentor, state=RunState.FAILED)) == [second]
-    assert list(selectors.review_queue(mentor=mentor, lab="nope")) == []
+    assert list(selectors.review_queue(mentor=mentor, all_runs=True)) == [first, second]
+    assert list(selectors.review_queue(mentor=mentor, all_runs=True, state=RunState.FAILED)) == [second]
+    assert list(selectors.review_queue(mentor=mentor, all_runs=True, lab="nope")) == []
+    # by default the newest run of the learner's lab was reviewed: nothing waits
+    assert list(selectors.review_queue(mentor=mentor)) == []
 
 
 def test_dashboard_flags_repeated_failures_and_inactivity(
@@ -98,7 +101,8 @@ def test_dashboard_flags_repeated_failures_and_inactivity(
     assert (status.learner, status.stuck_reason, status.failures_in_a_row) == (learner, "failing", 3)
     finished_run(learner, lab)
     [status] = selectors.mentor_dashboard(mentor=mentor)
-    assert (status.stuck, status.runs, status.labs_passed, status.awaiting_review) == (False, 4, 1, 4)
+    # four runs of one lab wait as one item of the queue
+    assert (status.stuck, status.runs, status.labs_passed, status.awaiting_review) == (False, 4, 1, 1)
     later = status.last_active + dt.timedelta(days=8)
     assert selectors.mentor_dashboard(mentor=mentor, now=later)[0].stuck_reason == "inactive"
 

@@ -1,4 +1,5 @@
-"""What mentors write (review comments, line comments, session records, private notes) is stored
+"""What mentors write (review comments, line comments, session records, private notes, dismissal
+notes) is stored
 on every database, NUL bytes, lone surrogates and 4-byte characters included, or refused with a
 clear 400. Run this module on PostgreSQL too: SQLite stores what PostgreSQL refuses."""
 
@@ -19,7 +20,7 @@ from core.models import User
 from core.text import db_text
 from labs.models import Lab
 from mentorship import services
-from mentorship.models import LineComment, MentorNote, Review, SessionRecord, Verdict
+from mentorship.models import Dismissal, LineComment, MentorNote, Review, SessionRecord, Verdict
 from tests.mentorship.conftest import finished_run
 
 pytestmark = pytest.mark.django_db
@@ -75,6 +76,23 @@ def test_any_text_a_mentor_writes_is_stored_cleaned_or_refused_as_empty(
         transaction.set_rollback(True)
 
 
+@DB_FUZZ
+@given(note=TEXT)
+@example(note="asked by mail\x00 \ud800 😀 𠀀")
+def test_any_dismissal_note_is_stored_cleaned_or_refused_when_other_needs_words(
+    mentor: User, learner: User, cohort: Cohort, lab: Lab, note: str
+) -> None:
+    with transaction.atomic():
+        run = finished_run(learner, lab)
+        if db_text(note).strip():
+            dismissal, _created = services.dismissal_create(mentor=mentor, run=run, reason="other", note=note)
+            assert Dismissal.objects.get(pk=dismissal.pk).note == db_text(note).strip()
+        else:
+            with pytest.raises(services.MentorshipRefused):
+                services.dismissal_create(mentor=mentor, run=run, reason="other", note=note)
+        transaction.set_rollback(True)
+
+
 def raw_json(value: dict, escape: str) -> str:
     """``value`` as JSON text with a JSON escape (e.g. \\u0000) where it says ESCAPE."""
     return json.dumps(value).replace("ESCAPE", escape)
@@ -98,6 +116,16 @@ def test_a_review_with_nul_or_a_lone_surrogate_through_the_api_is_a_400(
     for body in (comment, line):
         assert mentor_api.post(url, data=body, content_type="application/json").status_code == 400
     assert not Review.objects.exists()
+
+
+@pytest.mark.parametrize("escape", ["\\u0000", "\\ud800"])
+def test_a_dismissal_note_with_nul_or_a_lone_surrogate_through_the_api_is_a_400(
+    mentor_api: APIClient, learner: User, cohort: Cohort, lab: Lab, escape: str
+) -> None:
+    run = finished_run(learner, lab)
+    body = raw_json({"reason": "other", "note": "aESCAPEb"}, escape)
+    response = mentor_api.post(f"/api/v1/runs/{run.pk}/dismissal/", data=body, content_type="application/json")
+    assert response.status_code == 400 and not Dismissal.objects.exists()
 
 
 def test_a_review_with_emoji_and_rare_cjk_through_the_api_is_stored(

@@ -166,6 +166,14 @@ ROWS: list[Row] = [
         method="post",
         data=lambda w: {"verdict": "approved", "comment": "ok"},
     ),
+    page(
+        "dismiss from the queue",
+        lambda w: f"/mentoring/runs/{w.run.pk}/dismiss/",
+        LENA_MENTORS,
+        method="post",
+        data=lambda w: {"reason": "duplicate"},
+    ),
+    page("undo a dismissal", lambda w: f"/mentoring/runs/{w.run.pk}/dismiss/undo/", LENA_MENTORS, method="post"),
     page("mentee page", lambda w: "/mentoring/mentees/lena/", LENA_MENTORS),
     page("record session", lambda w: "/mentoring/mentees/lena/", LENA_MENTORS, method="post", data=_session),
     page(
@@ -271,6 +279,14 @@ ROWS: list[Row] = [
         method="post",
         data=lambda w: {"verdict": "approved", "comment": "ok"},
     ),
+    api(
+        "dismiss from the queue",
+        lambda w: f"/runs/{w.run.pk}/dismissal/",
+        LENA_MENTORS,
+        method="post",
+        data=lambda w: {"reason": "duplicate"},
+    ),
+    api("undo a dismissal", lambda w: f"/runs/{w.run.pk}/dismissal/", LENA_MENTORS, method="delete"),
     # --- API: notifications ---------------------------------------------------------------------------
     api("notifications", lambda w: "/notifications/", SIGNED_IN),
     api("read all", lambda w: "/notifications/read-all/", SIGNED_IN, method="post"),
