@@ -24,6 +24,7 @@ from django.conf import settings
 from django.core.files.storage import Storage, storages
 from django.http import FileResponse, HttpResponse
 
+from cohorts.background import spreadsheet_safe
 from core.storage import upload_url
 from labs.models import Run
 from workers.events import ARTIFACTS
@@ -108,7 +109,7 @@ def metrics_csv(run: Run) -> str | None:
         names.update(dict.fromkeys(point["metrics"]))
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(["step", "t", *(_cell(name) for name in names)])
+    writer.writerow(["step", "t", *(spreadsheet_safe(name) for name in names)])
     for point in run.curve:
         values = [point.get("step"), point.get("t"), *(point["metrics"].get(name) for name in names)]
         writer.writerow([_number(value) for value in values])
@@ -126,8 +127,3 @@ def metrics_response(run: Run) -> HttpResponse | None:
 
 def _number(value: Any) -> str:
     return "" if value is None else repr(value) if isinstance(value, float) else str(value)
-
-
-def _cell(name: str) -> str:
-    """A learner-chosen metric name as a header cell a spreadsheet shows and never evaluates."""
-    return f"'{name}" if name[:1] in ("=", "+", "-", "@", "\t", "\r") else name
