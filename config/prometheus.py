@@ -52,7 +52,7 @@ from prometheus_client.utils import floatToGoString
 from config import health
 from core import broker
 from labs import run_stats
-from labs.models import FINAL_STATES, DeviceClass
+from labs.models import FINAL_STATES
 from workers import control, gpu_stats
 
 logger = logging.getLogger(__name__)
@@ -168,8 +168,8 @@ def _broker_read() -> tuple[dict[str, int], list[gpu_stats.WorkerRecord], dict[s
 
 def _worker_families(workers: list[gpu_stats.WorkerRecord]) -> list[Metric]:
     alive = GaugeMetricFamily("academy_lab_workers", "Lab workers alive, per queue they consume.", labels=["queue"])
-    for queue in DeviceClass.values:  # the lab queues are named after the device classes
-        alive.add_metric([queue], sum(queue in record.queues for record in workers))
+    for queue, count in health.lab_workers_per_queue(workers).items():
+        alive.add_metric([queue], count)
     labels = ["worker", "gpu"]
     used = GaugeMetricFamily("academy_gpu_memory_used_bytes", "GPU memory in use.", labels=labels)
     total = GaugeMetricFamily("academy_gpu_memory_total_bytes", "GPU memory in all.", labels=labels)

@@ -25,6 +25,7 @@ api_patterns = (
 
 urlpatterns = [
     path("", site_views.home, name="home"),
+    path("favicon.ico", site_views.favicon, name="favicon"),
     path("healthz", site_views.healthz, name="healthz"),
     path("readyz", site_views.readyz, name="readyz"),
     path("livez", site_views.livez, name="livez"),
@@ -37,6 +38,7 @@ urlpatterns = [
         LoginView.as_view(authentication_form=ThrottledAuthenticationForm),
         name="login",
     ),
+    path("accounts/logout/", views.SignOutView.as_view(), name="logout"),  # before Django's: it clears drafts
     path("accounts/", include("django.contrib.auth.urls")),
     path("i18n/setlang/", views.set_language, name="set_language"),
     path("courses/", include("courses.urls")),

@@ -3,6 +3,7 @@ from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 from core.models import ApiToken, User
 from core.services import token_revoke
@@ -37,4 +38,6 @@ class ApiTokenAdmin(admin.ModelAdmin):
     def revoke(self, request: HttpRequest, queryset: QuerySet[ApiToken]) -> None:
         for token in queryset:
             token_revoke(token=token, by=request.user)
-        self.message_user(request, _("%(count)s tokens revoked.") % {"count": queryset.count()})
+        count = len(queryset)  # the rows just iterated, no second query
+        message = ngettext("%(count)s token revoked.", "%(count)s tokens revoked.", count)
+        self.message_user(request, message % {"count": count})

@@ -3,6 +3,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.contrib.auth.views import LogoutView
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.utils import translation
@@ -25,6 +26,17 @@ def profile(request: HttpRequest) -> HttpResponse:
         messages.success(request, _("Your profile was saved."))
         return HttpResponseRedirect(request.path)
     return render(request, "core/profile.html", {"form": form})
+
+
+class SignOutView(LogoutView):
+    """Django's sign-out, and the browser forgets what the site kept in it: the editor's unsent drafts
+    (localStorage), which the next person on a shared computer would see. Browsers honour
+    ``Clear-Site-Data`` only over https or on localhost, so static/js/signout.js clears the drafts too."""
+
+    def post(self, request: HttpRequest, *args: object, **kwargs: object) -> HttpResponse:
+        response = super().post(request, *args, **kwargs)
+        response["Clear-Site-Data"] = '"storage"'
+        return response
 
 
 @require_POST

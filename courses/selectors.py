@@ -136,6 +136,12 @@ def syllabus(course: Course) -> list[Lesson]:
     )
 
 
+def lesson_neighbours(outline: list[Lesson], lesson: Lesson) -> tuple[Lesson | None, Lesson | None]:
+    """The lessons before and after ``lesson`` in its course's order (``outline``: ``syllabus``)."""
+    index = next(i for i, item in enumerate(outline) if item.pk == lesson.pk)
+    return (outline[index - 1] if index > 0 else None, outline[index + 1] if index + 1 < len(outline) else None)
+
+
 def unmet_prerequisites(user: AnyUser, course: Course) -> list[Course]:
     """Prerequisites of ``course`` the user has not finished (every lesson completed). An unpublished
     prerequisite cannot be taken, so it does not count."""

@@ -99,7 +99,7 @@ def lesson_detail(request: HttpRequest, course_slug: str, lesson_slug: str) -> H
     outline = selectors.syllabus(course)
     for item in outline:
         item.course = course
-    index = next(i for i, item in enumerate(outline) if item.pk == lesson.pk)
+    previous, following = selectors.lesson_neighbours(outline, lesson)
     done = selectors.completed_lesson_ids(request.user, course)
     enrollment = selectors.enrollment_of(request.user, course)
     if enrollment is not None:
@@ -108,8 +108,8 @@ def lesson_detail(request: HttpRequest, course_slug: str, lesson_slug: str) -> H
         "lesson": lesson,
         "course": course,
         "outline": outline,
-        "previous": outline[index - 1] if index > 0 else None,
-        "next": outline[index + 1] if index + 1 < len(outline) else None,
+        "previous": previous,
+        "next": following,
         "done": done,
         "is_done": lesson.pk in done,
         "enrollment": enrollment,
@@ -128,8 +128,22 @@ def lesson_complete(request: HttpRequest, course_slug: str, lesson_slug: str) ->
             services.lesson_uncomplete(user=request.user, lesson=lesson)
         else:
             progress = services.lesson_complete(user=request.user, lesson=lesson)
-            if progress.complete:
-                messages.success(request, _("Course complete — well done!"))
+            return HttpResponseRedirect(_after_completing(request, lesson, progress))
     except services.CourseActionRefused as refused:
         messages.error(request, refused.message)
-    return HttpResponseRedirect(lesson.get_absolute_url())
+    return HttpResponseRedirect(lesson.get_absolute_url())  # undone, or refused: the same lesson
+
+
+def _after_completing(request: HttpRequest, lesson: Lesson, progress: Progress) -> str:
+    """Where "Mark as complete" leads: the course page once every lesson is done, else the next
+    lesson in the course's order (the course page after its last one), saying what was done."""
+    course = lesson.course
+    if progress.complete:
+        messages.success(request, _("Course complete — well done!"))
+        return course.get_absolute_url()
+    messages.success(request, _("“%(lesson)s” is complete.") % {"lesson": lesson.title})
+    following = selectors.lesson_neighbours(selectors.syllabus(course), lesson)[1]
+    if following is None:
+        return course.get_absolute_url()
+    following.course = course  # get_absolute_url without a query
+    return following.get_absolute_url()

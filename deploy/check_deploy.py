@@ -38,6 +38,9 @@
   workers/celery_app.py, through an existing TriggerAuthentication reading the broker's Secret.
 - The Grafana dashboards under deploy/grafana parse and every panel queries academy_* series;
   the web Service carries the scrape annotations deploy/prometheus/scrape-config.yaml reads.
+- No probe (Kubernetes) or healthcheck (compose) asks /healthz, the whole platform's status: it is
+  503 while no lab worker is registered (the GPU pool idles at zero), which would take healthy web
+  pods out or restart them. Probes ask /readyz (deploy/healthcheck.py) or /livez.
 - The compose profile `ha` runs a replica and sentinels; deploy/compose-ha.env names exactly
   those sentinels and the primary deploy/redis/sentinel.conf watches; resolved with that file
   (the optional second argument), every broker client gets the sentinel URLs.
@@ -116,6 +119,8 @@ COMPOSE_FILE = ROOT / "docker-compose.yml"
 COMPOSE_HA_ENV = ROOT / "deploy" / "compose-ha.env"
 SENTINEL_CONF = ROOT / "deploy" / "redis" / "sentinel.conf"
 HA_PROFILE = "ha"
+PROBES = ("readinessProbe", "livenessProbe", "startupProbe")
+FULL_STATUS = "/healthz"  # config.health: 503 while no lab worker is registered, so never a probe
 
 
 def check_k8s() -> tuple[int, list[str]]:
@@ -282,9 +287,19 @@ def check_compose(services: dict) -> list[str]:
         lab = service in COMPOSE_LAB_WORKERS
         problems += check_celery_app(f"docker-compose.yml: {service}", spec.get("command"), lab=lab)
         problems += check_store_image(f"docker-compose.yml: {service}", spec.get("image"))
+        problems += check_probes(f"docker-compose.yml: {service}", {"healthcheck": spec.get("healthcheck")})
     problems += check_compose_storage(services)
     problems += check_compose_site(services)
     return problems
+
+
+def check_probes(where: str, probes: dict[str, object]) -> list[str]:
+    """A probe that asks /healthz: 503 without a lab worker, so it would fail while the platform serves."""
+    return [
+        f"{where}: its {name} asks {FULL_STATUS} (503 while no lab worker is registered); use /readyz or /livez"
+        for name, probe in probes.items()
+        if FULL_STATUS in json.dumps(probe or {})
+    ]
 
 
 def check_dockerfile_sources(dockerfile: Path) -> list[str]:
@@ -468,6 +483,7 @@ def check_cluster(documents: list[tuple[Path, dict]]) -> list[str]:
                 problems.append(f"{path.relative_to(ROOT)}: {container.get('name')} is privileged")
             where = f"{path.relative_to(ROOT)}: {(document.get('metadata') or {}).get('name')}/{container.get('name')}"
             problems += check_store_image(where, container.get("image"))
+            problems += check_probes(where, {probe: container.get(probe) for probe in PROBES})
     problems += check_cluster_storage(documents)
     problems += check_site_pods(documents)
     problems += check_object_store(documents)

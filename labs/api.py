@@ -12,6 +12,7 @@ from rest_framework.views import APIView
 
 from labs import selectors, services
 from labs.api_inputs import BinaryFileParser, JsonObjectField, PythonFileParser
+from labs.artifacts import weights_max_mb
 from labs.models import Lab, Run, Submission
 from labs.permissions import can_act_on_run, can_view_run, runs_visible_to
 from labs.throttling import SubmissionRateThrottle, submission_throttled
@@ -25,6 +26,9 @@ class LabSerializer(serializers.ModelSerializer):
     n_test = serializers.IntegerField(source="dataset.n_test", read_only=True)
     feature_shape = serializers.JSONField(source="dataset.feature_shape", read_only=True)
     url = serializers.CharField(source="get_absolute_url", read_only=True)
+    artifact_max_mb = serializers.SerializerMethodField(
+        help_text="the largest trained weights a run keeps (MB); 0: none. save_weights=false keeps none"
+    )
 
     class Meta:
         model = Lab
@@ -40,12 +44,16 @@ class LabSerializer(serializers.ModelSerializer):
             "wall_seconds",
             "memory_mb",
             "submissions_per_day",
+            "artifact_max_mb",
             "starter_code",
             "n_train",
             "n_test",
             "feature_shape",
             "url",
         ]
+
+    def get_artifact_max_mb(self, lab: Lab) -> int:
+        return weights_max_mb(lab)
 
 
 class RunSerializer(serializers.ModelSerializer):

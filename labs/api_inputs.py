@@ -8,6 +8,7 @@ import json
 from typing import Any
 
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
@@ -94,12 +95,13 @@ class JsonObjectField(serializers.Field):
 
 
 def _json_kind(value: Any) -> str:
+    """The kind of ``value`` in JSON's words and the request's language, ending a "not an object" message."""
     if isinstance(value, list):
-        return "an array"
+        return pgettext("JSON type", "an array")
     if isinstance(value, str):
-        return "a string"
+        return pgettext("JSON type", "a string")
     if isinstance(value, bool):
-        return "a boolean"
+        return pgettext("JSON type", "a boolean")
     if isinstance(value, int | float):
-        return "a number"
-    return "null"  # what is left of JSON
+        return pgettext("JSON type", "a number")
+    return pgettext("JSON type", "null")  # what is left of JSON

@@ -12,6 +12,7 @@ get the files from the site, which checks who asks (``labs.permissions.can_view_
 
 Weights are kept up to the lab's ``artifact_max_mb`` (never more than its disk limit; 0: none), unless
 the learner opted out (``Submission.save_weights``: the reserved parameter ``save_weights=false``).
+When a run is deleted, its files go too (``labs.file_cleanup``).
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ from django.http import FileResponse, HttpResponse
 
 from cohorts.background import spreadsheet_safe
 from core.storage import upload_url
-from labs.models import Run
+from labs.models import Lab, Run
 from workers.events import ARTIFACTS
 from workers.jobspec import Uploads
 
@@ -41,9 +42,19 @@ def artifact_storage() -> Storage:
     return storages["default"]
 
 
+def run_folder(run_id: int) -> str:
+    """The folder of run ``run_id`` in the ``default`` store: one folder in it per attempt."""
+    return f"artifacts/runs/{run_id}"
+
+
 def artifact_name(*, run_id: int, token: str, kind: str) -> str:
     """The name of one file of one attempt in the ``default`` store."""
-    return f"artifacts/runs/{run_id}/{token}/{FILE_NAMES[kind]}"
+    return f"{run_folder(run_id)}/{token}/{FILE_NAMES[kind]}"
+
+
+def weights_max_mb(lab: Lab) -> int:
+    """The largest trained weights a run of ``lab`` keeps, in MB: its cap, never above its disk limit; 0: none."""
+    return min(lab.artifact_max_mb, lab.disk_mb)
 
 
 def run_uploads(run: Run) -> Uploads:
@@ -56,7 +67,7 @@ def run_uploads(run: Run) -> Uploads:
         name = artifact_name(run_id=run.pk, token=run.token, kind=kind)
         return upload_url(artifact_storage(), name, expires_in=lifetime)
 
-    weights_mb = min(lab.artifact_max_mb, lab.disk_mb) if run.submission.save_weights else 0
+    weights_mb = weights_max_mb(lab) if run.submission.save_weights else 0
     return Uploads(weights=link("weights") if weights_mb else "", log=link("log"), weights_max_bytes=weights_mb * MIB)
 
 

@@ -7,12 +7,15 @@ from django.core.files.uploadedfile import UploadedFile
 from django.template.defaultfilters import filesizeformat
 from django.utils.translation import gettext_lazy as _
 
+from labs.artifacts import weights_max_mb
 from labs.lab_archive import MAX_UNPACKED_BYTES
+from labs.lab_spec import SAVE_WEIGHTS
 from labs.models import Lab
 
 
 class SubmitForm(forms.Form):
-    """Paste or edit code, or upload a .py / .ipynb file; hyper-parameters within the lab's bounds."""
+    """Paste or edit code, or upload a .py / .ipynb file; hyper-parameters within the lab's bounds; and,
+    where the lab keeps trained weights, a box to keep none (the API's ``save_weights=false``)."""
 
     code = forms.CharField(
         label=_("Code"), widget=forms.Textarea(attrs={"rows": 22, "spellcheck": "false"}), required=False
@@ -30,13 +33,24 @@ class SubmitForm(forms.Form):
                 required=False,
                 help_text=_("between %(min)s and %(max)s") % {"min": spec["min"], "max": spec["max"]},
             )
+        self.weights_max_mb = weights_max_mb(lab)
+        if self.weights_max_mb:
+            # An opt-out box, not an opt-in: a post without it (a script, an old page) keeps the weights.
+            self.fields["skip_weights"] = forms.BooleanField(
+                label=_("Don't save the trained weights of this run"),
+                required=False,
+                help_text=_("From the API or the academy command: save_weights=false."),
+            )
 
     def params(self) -> dict[str, Any]:
-        return {
+        chosen = {
             name: self.cleaned_data[f"param_{name}"]
             for name in self.lab.params
             if self.cleaned_data.get(f"param_{name}") is not None
         }
+        if self.cleaned_data.get("skip_weights"):
+            chosen[SAVE_WEIGHTS] = False
+        return chosen
 
 
 class LabUploadForm(forms.Form):

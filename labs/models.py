@@ -6,6 +6,7 @@ from django.conf import settings
 from django.db import models
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from core.bilingual import bilingual
 from labs.lab_spec import DEFAULT_ARTIFACT_MAX_MB
@@ -160,7 +161,9 @@ class RunState(models.TextChoices):
     PREPARING = "preparing", _("preparing")
     RUNNING = "running", _("running")
     SCORING = "scoring", _("scoring")
-    SUCCEEDED = "succeeded", _("succeeded")
+    # Ended and scored. Whether it passed is the run's verdict (``passed``), not its state: "finished",
+    # not "succeeded", beside a "not passed". The context keeps it apart from a course's "finished".
+    SUCCEEDED = "succeeded", pgettext_lazy("run state", "finished")
     FAILED = "failed", _("failed")
     TIMED_OUT = "timed_out", _("timed out")
     CANCELLED = "cancelled", _("cancelled")

@@ -401,8 +401,9 @@ def run_finished_notify(*, run_id: int) -> Notification | None:
 
 
 def run_finished_title(run: Run) -> str:
-    """e.g. "digits-mlp: score 0.975 — passed" or "digits-mlp: failed: limit: memory"."""
-    lab = run.submission.lab.slug
+    """e.g. "Handwritten digits: score 0.975 — passed" or "Handwritten digits: failed: limit: memory".
+    The lab is named by its title in the active language, as every other notification names it."""
+    lab = run.submission.lab.title
     if run.state == RunState.SUCCEEDED:
         values = {"lab": lab, "score": f"{run.score:.4g}"}
         if run.passed:

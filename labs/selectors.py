@@ -2,7 +2,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import Count, QuerySet
+from django.contrib.auth.models import AnonymousUser
+from django.db.models import Count, Exists, OuterRef, QuerySet, Value
 
 from cohorts.permissions import is_admin
 from core.broker import broker_reachable
@@ -13,6 +14,16 @@ from labs.validation import runs_counted_today
 
 def labs_published() -> QuerySet[Lab]:
     return Lab.objects.filter(published=True, dataset__isnull=False).select_related("dataset")
+
+
+def labs_with_status(user: User | AnonymousUser) -> QuerySet[Lab]:
+    """The published labs, each with ``tried`` and ``passed`` for a signed-in ``user`` (the lab cards)."""
+    labs = labs_published().order_by("title_en")
+    if not user.is_authenticated:
+        return labs.annotate(tried=Value(False), passed=Value(False))
+    mine = Submission.objects.filter(learner=user, lab=OuterRef("pk"))
+    passes = Run.objects.filter(submission__learner=user, submission__lab=OuterRef("pk"), passed=True)
+    return labs.annotate(tried=Exists(mine), passed=Exists(passes))
 
 
 def labs_visible_to(user: User) -> QuerySet[Lab]:
@@ -31,6 +42,11 @@ def reference_result(lab: Lab) -> Run | None:
     """The lab's reference run when it succeeded with a score: the lab page and its leaderboard show it."""
     run = lab.reference_run
     return run if run is not None and run.state == RunState.SUCCEEDED and run.score is not None else None
+
+
+def runs_scored_count() -> int:
+    """Learners' runs the platform has trained and scored (the landing page's figure)."""
+    return Run.objects.filter(score__isnull=False).exclude(submission__source=Submission.Source.REFERENCE).count()
 
 
 def run_counts_by_state() -> dict[str, int]:

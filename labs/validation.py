@@ -67,6 +67,7 @@ def prepare_code(raw: bytes, kind: str) -> PreparedCode:
             raise SubmissionRejected(
                 [_("The file is not UTF-8 text (byte %(pos)d). Save it as UTF-8.") % {"pos": exc.start}]
             ) from None
+    code = normalise_newlines(code)
     if len(code.encode()) > MAX_SOURCE_BYTES:
         raise SubmissionRejected([_("The code is longer than %(limit)d KB.") % {"limit": MAX_SOURCE_BYTES // 1024}])
     problems = check_source(code)
@@ -78,6 +79,12 @@ def prepare_code(raw: bytes, kind: str) -> PreparedCode:
             ]
         )
     return PreparedCode(code=code, kind=kind, notes=[db_text(note) for note in notes])  # stored as jsonb
+
+
+def normalise_newlines(code: str) -> str:
+    """``\\r\\n`` (a browser's textarea, a Windows file) and a lone ``\\r`` as ``\\n``: the same file stores
+    the same code, SHA-256 and line numbers however it was sent."""
+    return code.replace("\r\n", "\n").replace("\r", "\n")
 
 
 def resolve_params(lab: Lab, overrides: dict[str, Any] | None) -> dict[str, Any]:

@@ -1,9 +1,14 @@
 from __future__ import annotations
 
+import json
+from typing import Any
+
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.contrib.auth.views import redirect_to_login
 from django.core.paginator import Paginator
+from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import get_object_or_404, render
 from django.utils.translation import gettext as _
@@ -13,21 +18,22 @@ from cohorts.permissions import is_admin
 from labs import selectors, services
 from labs.artifacts import run_file_response
 from labs.forms import SubmitForm
-from labs.models import Run, Submission
+from labs.models import Lab, Run, Submission
 from labs.permissions import can_act_on_run, can_view_run
 from labs.preview import data_preview
 from labs.throttling import submission_throttled_message, submission_wait
 from labs.validation import SubmissionRejected
 
 
-@login_required
 def lab_list(request: HttpRequest) -> HttpResponse:
-    return render(request, "labs/lab_list.html", {"labs": selectors.labs_published()})
+    """The published labs; public, like the course catalog."""
+    return render(request, "labs/lab_list.html", {"labs": selectors.labs_with_status(request.user)})
 
 
-@login_required
 def lab_detail(request: HttpRequest, slug: str) -> HttpResponse:
     lab = get_object_or_404(selectors.labs_visible_to(request.user), slug=slug)
+    if not request.user.is_authenticated:
+        return _lab_detail_public(request, lab)
     last = selectors.last_submission(learner=request.user, lab=lab)
     form = SubmitForm(
         request.POST or None, request.FILES or None, lab=lab, initial={"code": last.code if last else lab.starter_code}
@@ -56,12 +62,26 @@ def lab_detail(request: HttpRequest, slug: str) -> HttpResponse:
         "runs": selectors.runs_of(learner=request.user, lab=lab)[:10],
         "runs_left": selectors.runs_left_today(learner=request.user, lab=lab),
         "best": selectors.best_run(learner=request.user, lab=lab),
-        "lessons": lab.lessons.filter(course__published=True).select_related("course").order_by("course", "position"),
+        "lessons": _lab_lessons(lab),
         "reference": selectors.reference_result(lab),
         "preview": data_preview(lab.dataset) if lab.dataset else None,
         "can_author": is_admin(request.user),
     }
     return render(request, "labs/lab_detail.html", context, status=429 if wait else 400 if form.errors else 200)
+
+
+def _lab_detail_public(request: HttpRequest, lab: Lab) -> HttpResponse:
+    """A published lab as an anonymous visitor reads it: description, goal, limits and reference
+    score. No form, no runs, no data; a submission asks them to sign in first."""
+    if request.method not in ("GET", "HEAD"):
+        return redirect_to_login(request.get_full_path())
+    context = {"lab": lab, "lessons": _lab_lessons(lab), "reference": selectors.reference_result(lab)}
+    return render(request, "labs/lab_detail.html", context)
+
+
+def _lab_lessons(lab: Lab) -> QuerySet:
+    """The published lessons that lead to ``lab`` (its page's "Read first")."""
+    return lab.lessons.filter(course__published=True).select_related("course").order_by("course", "position")
 
 
 def _visible_run(request: HttpRequest, run_id: int) -> Run:
@@ -78,10 +98,17 @@ def run_detail(request: HttpRequest, run_id: int) -> HttpResponse:
         "run": run,
         "lab": run.submission.lab,
         "progress": selectors.run_progress(run),
+        "params": _param_rows(run.submission.params),
         "can_act": can_act_on_run(request.user, run),
         "poll_ms": settings.RUN_PAGE_POLL_MS,
     }
     return render(request, "labs/run_detail.html", context)
+
+
+def _param_rows(params: dict[str, Any]) -> list[tuple[str, str]]:
+    """A run's parameters as (name, value) rows, each value as JSON (``true``, ``null``, as the API
+    writes them), not as Python's ``True`` and ``None``."""
+    return [(name, json.dumps(value, ensure_ascii=False)) for name, value in sorted(params.items())]
 
 
 @login_required

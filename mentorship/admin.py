@@ -97,10 +97,10 @@ class DismissalAdmin(admin.ModelAdmin):
     readonly_fields = ("created_at",)
     date_hierarchy = "created_at"
 
-    @admin.display(ordering="run__submission__learner__username")
+    @admin.display(description=_("learner"), ordering="run__submission__learner__username")
     def learner(self, dismissal: Dismissal) -> str:
         return str(dismissal.run.submission.learner)
 
-    @admin.display(ordering="run__submission__lab__slug")
+    @admin.display(description=_("lab"), ordering="run__submission__lab__slug")
     def lab(self, dismissal: Dismissal) -> str:
         return dismissal.run.submission.lab.slug

@@ -205,7 +205,7 @@ class RunReviewsApi(APIView):
                 confirm_low_points=data["confirm_low_points"],
             )
         except services.LowPointsRefused as refused:
-            hint = _("Send “confirm_low_points”: true to approve anyway.")
+            hint = _("Send `confirm_low_points` set to true to approve anyway.")  # fields in backticks, as labs.api
             return Response(
                 {"errors": [*refused.errors, hint], "confirm_low_points": [hint]}, status=status.HTTP_400_BAD_REQUEST
             )

@@ -127,17 +127,34 @@ class Dismissal(models.Model):
     """A mentor took a run out of the review queue, and why. Undoing it keeps the row (``undone_at``,
     ``undone_by``) so administrators see every dismissal; at most one per run is active."""
 
-    run = models.ForeignKey("labs.Run", on_delete=models.CASCADE, related_name="dismissals")
-    reason = models.CharField(max_length=20, choices=DismissReason.choices)
-    note = models.TextField(blank=True, help_text="the mentor's words; required for “other”")
-    dismissed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
-    created_at = models.DateTimeField(auto_now_add=True)
-    undone_at = models.DateTimeField(null=True, blank=True)
+    run = models.ForeignKey(
+        "labs.Run",
+        on_delete=models.CASCADE,
+        related_name="dismissals",
+        verbose_name=_("run"),
+        help_text=_("The finished run taken out of the review queue."),
+    )
+    reason = models.CharField(_("reason"), max_length=20, choices=DismissReason.choices)
+    note = models.TextField(_("note"), blank=True, help_text=_("The mentor's words; required for the reason “other”."))
+    dismissed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("dismissed by")
+    )
+    created_at = models.DateTimeField(_("dismissed at"), auto_now_add=True)
+    undone_at = models.DateTimeField(
+        _("undone at"), null=True, blank=True, help_text=_("Empty while the dismissal is in effect.")
+    )
     undone_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("undone by"),
     )
 
     class Meta:
+        verbose_name = _("dismissal")
+        verbose_name_plural = _("dismissals")
         ordering = ["-created_at"]
         constraints = [
             models.UniqueConstraint(

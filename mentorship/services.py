@@ -8,6 +8,7 @@ import datetime as dt
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from cohorts.permissions import can_mentor
 from core.models import NotificationKind, User
@@ -93,10 +94,12 @@ def _line_comments(run: Run, comments: list[tuple[int, str]]) -> list[tuple[int,
     kept = [(line, text) for line, text in cleaned if text]
     bad = sorted({line for line, _text in kept if not 1 <= line <= lines})
     if bad:
-        numbers = ", ".join(map(str, bad))
-        raise MentorshipRefused(
-            _("Line %(lines)s is not in the code (it has %(n)s lines).") % {"lines": numbers, "n": lines}
+        message = ngettext(
+            "Line %(lines)s is not in the code: its lines are numbered 1 to %(n)s.",
+            "Lines %(lines)s are not in the code: its lines are numbered 1 to %(n)s.",
+            len(bad),
         )
+        raise MentorshipRefused(message % {"lines": ", ".join(map(str, bad)), "n": lines})
     return kept
 
 

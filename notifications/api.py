@@ -1,10 +1,13 @@
-"""The API of a user's own notifications: list (optionally only unread), mark one or all read."""
+"""The API of a user's own notifications: list (optionally only unread), count the unread ones,
+mark one or all read."""
 
 from __future__ import annotations
 
 import django_filters
 from django.db.models import QuerySet
 from django.shortcuts import get_object_or_404
+from django.utils.decorators import method_decorator
+from django.views.decorators.cache import never_cache
 from drf_spectacular.utils import extend_schema
 from rest_framework import generics, serializers
 from rest_framework.request import Request
@@ -62,3 +65,16 @@ class NotificationReadAllApi(APIView):
     @extend_schema(request=None, responses=NotificationsMarkedSerializer)
     def post(self, request: Request) -> Response:
         return Response({"marked": services.notifications_mark_all_read(user=request.user)})
+
+
+class UnreadCountSerializer(serializers.Serializer):
+    unread = serializers.IntegerField(help_text="how many of your notifications are unread")
+
+
+@method_decorator(never_cache, name="dispatch")  # a count that changes: no browser or proxy keeps it
+class NotificationUnreadCountApi(APIView):
+    """How many of your notifications are unread: one COUNT, cheap enough for the badge to poll."""
+
+    @extend_schema(responses=UnreadCountSerializer)
+    def get(self, request: Request) -> Response:
+        return Response({"unread": services.notifications_unread_count(user=request.user)})

@@ -6,6 +6,7 @@ from notifications import api
 urlpatterns = [
     path("notifications/", api.NotificationListApi.as_view(), name="notification-list"),
     path("notifications/read-all/", api.NotificationReadAllApi.as_view(), name="notification-read-all"),
+    path("notifications/unread-count/", api.NotificationUnreadCountApi.as_view(), name="notification-unread-count"),
     path(
         "notifications/<int:notification_id>/read/",
         api.NotificationReadApi.as_view(),

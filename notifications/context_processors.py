@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from django.conf import settings
 from django.http import HttpRequest
 from django.utils.functional import SimpleLazyObject
 
@@ -12,5 +13,6 @@ def unread(request: HttpRequest) -> dict[str, object]:
     return {
         "unread_notifications": SimpleLazyObject(
             lambda: notifications_unread_count(user=user) if user.is_authenticated else 0
-        )
+        ),
+        "notifications_poll_seconds": settings.NOTIFICATIONS_POLL_SECONDS,
     }

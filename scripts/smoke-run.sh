@@ -21,6 +21,9 @@ fi
 echo "healthz: $body"
 for _ in $(seq 30); do grep -q "AI Academy is running" "$log" && break; sleep 0.5; done
 grep -q "AI Academy is running" "$log" || { echo "no banner with the URL and logins"; exit 1; }
+# The box comes last: the processes' own output (banners, warnings, task lines) goes to var/log/.
+after="$(sed -n '/AI Academy is running/,$p' "$log" | grep -E 'WARNING|Warning|INFO/|ERROR' || true)"
+[ -z "$after" ] || { echo "output after the box:"; echo "$after"; exit 1; }
 kill -INT -- -"$group"
 for _ in $(seq 40); do
   if ! pgrep -g "$group" >/dev/null && ! pgrep -f "$broker_socket" >/dev/null; then

@@ -119,6 +119,10 @@ CACHES = {"default": environ.Env.cache_url_config(env_str("CACHE_URL", "locmemca
 # The cohort dashboard's aggregates are computed at most this often per cohort (0: every request).
 COHORT_DASHBOARD_CACHE_SECONDS = env_int("COHORT_DASHBOARD_CACHE_SECONDS", 60, minimum=0)
 
+# The top bar's unread badge asks for the count this often while the page is visible
+# (static/js/notifications.js).
+NOTIFICATIONS_POLL_SECONDS = env_int("NOTIFICATIONS_POLL_SECONDS", 30, minimum=1)
+
 # --- Accounts -------------------------------------------------------------------
 AUTH_USER_MODEL = "core.User"
 LOGIN_URL = "login"
@@ -227,6 +231,9 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    # Deep links put a link inside each operation's expand button: a control nested in a control, which
+    # keyboards and screen readers cannot tell apart (axe's nested-interactive; tests/e2e/test_accessibility.py).
+    "SWAGGER_UI_SETTINGS": {"deepLinking": False},
     # One name for a choice set used by several fields.
     "ENUM_NAME_OVERRIDES": {
         "NotificationKindEnum": "core.models.NotificationKind",

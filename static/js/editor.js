@@ -17,8 +17,13 @@
   document.querySelectorAll("#editor-phrases [data-phrase]").forEach(function (li) {
     phrases[li.dataset.phrase] = li.textContent;
   });
+  // Described by the hint and, after a refused submission, by the field's errors (Django's aria-describedby).
   var editor = window.AcademyEditor
-    ? window.AcademyEditor.attach(textarea, { labelledBy: textarea.id + "_label", describedBy: hint.id, phrases: phrases })
+    ? window.AcademyEditor.attach(textarea, {
+      labelledBy: textarea.id + "_label",
+      describedBy: [hint.id, textarea.getAttribute("aria-describedby")].filter(Boolean).join(" "),
+      phrases: phrases
+    })
     : null;
   hint.hidden = !editor;
   field.querySelector(".editor-tools").hidden = false;
@@ -107,8 +112,15 @@
     showNotice(data.draftOlder, data.draftRestore, function () { setValue(draft.code); focus(); });
   }
 
+  // Signing out (static/js/signout.js) forgets the drafts: none is saved after it.
+  var signedOut = false;
+  document.addEventListener("academy:signout", function () {
+    signedOut = true;
+    window.clearTimeout(saveTimer);
+    saveTimer = null;
+  });
   textarea.addEventListener("input", function () {
-    if (saveTimer === null) saveTimer = window.setTimeout(saveDraft, 300);
+    if (saveTimer === null && !signedOut) saveTimer = window.setTimeout(saveDraft, 300);
   });
   window.addEventListener("pagehide", function () { if (saveTimer !== null) saveDraft(); });
   if (textarea.form) textarea.form.addEventListener("submit", function () { if (saveTimer !== null) saveDraft(); });

@@ -34,7 +34,7 @@
         type: "line", data: { datasets: datasets },
         options: {
           animation: false, parsing: false, maintainAspectRatio: false,
-          scales: { x: { type: "linear", title: { display: true, text: "step" } },
+          scales: { x: { type: "linear", title: { display: true, text: script.dataset.labelStep } },
                     loss: { type: "linear", position: "left" },
                     score: { type: "linear", position: "right", grid: { drawOnChartArea: false } } }
         }
@@ -55,9 +55,14 @@
     reason.hidden = !p.reason;
     byId("run-waiting").hidden = !p.waiting || p.queue_unreachable;
     byId("run-queue-unreachable").hidden = !p.queue_unreachable;
+    if (p.final && !points.length) {  // it ended without calling run.log: a line, not an empty box
+      byId("curve-box").hidden = true;
+      byId("curve-empty").textContent = script.dataset.labelNoPoints;
+    }
     var log = byId("run-log");
     var atBottom = log.scrollTop + log.clientHeight >= log.scrollHeight - 4;
     log.textContent = p.log;
+    if (p.final) log.dataset.empty = script.dataset.labelNoOutput; // shown while the log is empty
     if (atBottom) log.scrollTop = log.scrollHeight;
     ["device", "torch", "worker", "sandbox"].forEach(function (k) {
       var v = p[k === "torch" ? "torch_version" : k === "worker" ? "worker_host" : k];

@@ -6,7 +6,6 @@ from __future__ import annotations
 import logging
 import subprocess
 import sys
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -39,20 +38,6 @@ Samples = dict[tuple[str, frozenset[tuple[str, str]]], float]
 def _no_cached_figures(settings: object) -> None:
     settings.METRICS_CACHE_SECONDS = 0  # each scrape counts afresh (test_figures_are_kept… turns it on)
     settings.METRICS_TOKEN = ""
-
-
-@pytest.fixture
-def broker() -> Iterator[redis.Redis]:
-    """The broker's Redis, without lab queues or lab worker records before and after the test."""
-    client = control.redis_client(django_settings.CELERY_BROKER_URL)
-    _forget_lab_workers(client)
-    yield client
-    _forget_lab_workers(client)
-
-
-def _forget_lab_workers(client: redis.Redis) -> None:
-    names = [name.decode() for name in client.smembers(gpu_stats.WORKERS_KEY)]
-    client.delete("cpu", "gpu", gpu_stats.WORKERS_KEY, *(f"{gpu_stats.RECORD_PREFIX}{name}" for name in names))
 
 
 @pytest.fixture

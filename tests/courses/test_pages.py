@@ -102,10 +102,74 @@ def test_enrolling_then_completing_a_lesson_raises_progress(client: Client, lear
     assert 'data-percent="0"' in html and 'data-testid="complete-button"' in html
     response = client.post(f"{lesson.get_absolute_url()}complete/", follow=True)
     html = response.content.decode()
-    assert 'data-percent="25"' in html and 'data-testid="lesson-done"' in html
+    assert 'data-percent="25"' in html  # on the next lesson, whose outline shows the course's progress
     assert LessonCompletion.objects.filter(user=learner, lesson=lesson).exists()
     client.post(f"{lesson.get_absolute_url()}complete/", {"undo": "1"})
     assert not LessonCompletion.objects.filter(user=learner, lesson=lesson).exists()
+
+
+def _complete(client: Client, lesson: object, **data: str) -> object:
+    return client.post(f"{lesson.get_absolute_url()}complete/", data, follow=True)
+
+
+def test_marking_a_lesson_complete_opens_the_next_one_and_names_the_done_one(
+    client: Client, learner: User, basics: Course
+) -> None:
+    client.force_login(learner)
+    client.post("/courses/basics/enroll/")
+    _, second, third, _ = basics.lessons.order_by("position")
+    response = _complete(client, second)  # the last lesson of the first module: the next is in the second
+    assert response.redirect_chain == [(third.get_absolute_url(), 302)]
+    html = response.content.decode()
+    assert f"“{second.title_en}” is complete." in html
+    assert 'data-testid="complete-button"' in html  # the next lesson, not yet done
+    assert f'data-testid="lesson-title">{third.title_en}<' in html
+
+
+def test_completing_the_last_lesson_before_the_others_leads_to_the_course_page(
+    client: Client, learner: User, basics: Course
+) -> None:
+    client.force_login(learner)
+    client.post("/courses/basics/enroll/")
+    last = basics.lessons.order_by("position").last()
+    response = _complete(client, last)
+    assert response.redirect_chain == [("/courses/basics/", 302)]
+    html = response.content.decode()
+    assert f"“{last.title_en}” is complete." in html and "Course complete" not in html
+
+
+def test_completing_the_course_leads_to_the_course_page_saying_so(
+    client: Client, learner: User, basics: Course
+) -> None:
+    client.force_login(learner)
+    client.post("/courses/basics/enroll/")
+    first, *others = basics.lessons.order_by("position")
+    for lesson in others:
+        services.lesson_complete(user=learner, lesson=lesson)
+    response = _complete(client, first)  # the last one not done, though not the last in order
+    assert response.redirect_chain == [("/courses/basics/", 302)]
+    assert "Course complete — well done!" in response.content.decode()
+
+
+def test_marking_a_lesson_not_done_stays_on_it(client: Client, learner: User, basics: Course) -> None:
+    client.force_login(learner)
+    client.post("/courses/basics/enroll/")
+    lesson = basics.lessons.order_by("position").first()
+    services.lesson_complete(user=learner, lesson=lesson)
+    response = _complete(client, lesson, undo="1")
+    assert response.redirect_chain == [(lesson.get_absolute_url(), 302)]
+    assert 'data-testid="complete-button"' in response.content.decode()
+
+
+def test_lesson_page_offers_the_previous_and_next_lessons_by_title(
+    client: Client, learner: User, basics: Course
+) -> None:
+    client.force_login(learner)
+    first, second, third, fourth = basics.lessons.order_by("position")
+    html = client.get(second.get_absolute_url()).content.decode()
+    assert f"Next: {third.title_en} →" in html and f"← Previous: {first.title_en}" in html
+    html = client.get(fourth.get_absolute_url()).content.decode()
+    assert 'data-testid="lesson-next"' not in html and 'data-testid="lesson-course-end"' in html
 
 
 def test_completing_without_enrollment_explains_what_to_do(client: Client, learner: User, basics: Course) -> None:

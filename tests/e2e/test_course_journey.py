@@ -48,10 +48,13 @@ def test_learner_studies_a_lesson_in_chinese_and_progress_rises(page: Page, demo
     assert page.locator("[data-testid=lesson-body] .math-error").count() == 0
     expect(page.get_by_test_id("lesson-progress")).to_have_attribute("data-percent", "0")
 
-    page.get_by_test_id("complete-button").click()
-    expect(page.get_by_test_id("lesson-done")).to_be_visible()
+    page.get_by_test_id("complete-button").click()  # done: the next lesson opens, saying which was done
+    expect(page.get_by_test_id("lesson-title")).to_contain_text("神经元的几何意义")
+    expect(page.locator(".messages")).to_contain_text("神经元在计算什么")
     expect(page.get_by_test_id("lesson-progress")).to_have_attribute("data-percent", "11")  # 1 of 9 lessons
     expect(page.locator(".progress-text").first).to_contain_text("9 课中已完成 1 课")
+    page.get_by_test_id("lesson-prev").click()
+    expect(page.get_by_test_id("lesson-done")).to_be_visible()
 
     page.get_by_test_id("lesson-next").click()
     page.get_by_test_id("nav-courses").click()

@@ -42,5 +42,5 @@ def test_the_navigation_collapses_into_a_menu_on_a_phone(page: Page) -> None:
     page.set_viewport_size({"width": 375, "height": 740})
     login(page, user.username, PASSWORD)
     expect(page.get_by_test_id("nav-profile")).to_be_hidden()
-    page.locator("label.nav-toggle-label").click()
+    page.get_by_test_id("nav-toggle").click()
     expect(page.get_by_test_id("nav-profile")).to_be_visible()

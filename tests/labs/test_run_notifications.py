@@ -47,9 +47,9 @@ def test_a_scored_run_notifies_its_learner_once_even_when_the_finished_event_is_
         sweeper.runs_sweep()
 
     [notification] = run_notifications(learner)
-    assert notification.title == "tiny: score 0.9 — passed"
+    assert notification.title == "Tiny lab: score 0.9 — passed"
     assert notification.url == f"/labs/runs/{run.pk}/"
-    assert [m.subject for m in mailoutbox] == ["tiny: score 0.9 — passed"]
+    assert [m.subject for m in mailoutbox] == ["Tiny lab: score 0.9 — passed"]
     assert mailoutbox[0].to == [learner.email]
 
 
@@ -57,7 +57,7 @@ def test_a_scored_run_notifies_its_learner_once_even_when_the_finished_event_is_
 def test_a_score_below_the_threshold_says_not_passed(lab: Lab, learner: User) -> None:
     run = queued_run(lab, learner)
     finished(run, predictions=[2] * 10)
-    assert [n.title for n in run_notifications(learner)] == ["tiny: score 0.3 — not passed"]
+    assert [n.title for n in run_notifications(learner)] == ["Tiny lab: score 0.3 — not passed"]
 
 
 @pytest.mark.django_db
@@ -65,15 +65,15 @@ def test_unusable_predictions_notify_the_failure_reason(lab: Lab, learner: User)
     run = queued_run(lab, learner)
     finished(run, predictions=[0, 1])
     [notification] = run_notifications(learner)
-    assert notification.title.startswith("tiny: failed: ") and "2 predictions" in notification.title
+    assert notification.title.startswith("Tiny lab: failed: ") and "2 predictions" in notification.title
 
 
 @pytest.mark.django_db
 @pytest.mark.parametrize(
     ("state", "reason", "title"),
     [
-        ("failed", "limit: memory", "tiny: failed: limit: memory"),
-        ("timed_out", "limit: time", "tiny: timed out: limit: time"),
+        ("failed", "limit: memory", "Tiny lab: failed: limit: memory"),
+        ("timed_out", "limit: time", "Tiny lab: timed out: limit: time"),
     ],
 )
 def test_a_run_ending_in_the_sandbox_notifies_once_with_its_reason(
@@ -106,7 +106,7 @@ def test_a_retried_attempt_is_silent_and_the_final_platform_failure_notifies_onc
     run.refresh_from_db()
     event(run, "lost")
     event(run, "lost")  # redelivered
-    assert [n.title for n in run_notifications(learner)] == ["tiny: failed: platform: worker lost"]
+    assert [n.title for n in run_notifications(learner)] == ["Tiny lab: failed: platform: worker lost"]
 
 
 @pytest.mark.django_db
@@ -118,4 +118,4 @@ def test_the_sweeper_notifies_each_expired_run_once(lab: Lab, learner: User, oth
     assert sweeper.runs_sweep()["expired"] == 0
 
     for user in (learner, other_learner):
-        assert [n.title for n in run_notifications(user)] == ["tiny: failed: platform: no worker picked the run up"]
+        assert [n.title for n in run_notifications(user)] == ["Tiny lab: failed: platform: no worker picked the run up"]

@@ -1,6 +1,7 @@
 import json
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 
 from labs.models import Lab, Run, RunState
 from labs.services import submission_create
@@ -109,3 +110,19 @@ def test_a_rejected_submission_leaves_nothing_behind(lab: Lab, learner: object) 
     with pytest.raises(SubmissionRejected):
         submission_create(learner=learner, lab=lab, source="web", code="def train(:\n")
     assert not Run.objects.exists()
+
+
+@pytest.mark.parametrize("newline", ["\r\n", "\r"])
+def test_windows_and_old_mac_line_endings_become_newlines(newline: str) -> None:
+    assert prepare_code(VALID_CODE.replace("\n", newline).encode(), "py").code == VALID_CODE
+
+
+@pytest.mark.django_db
+def test_code_typed_in_the_browser_stores_what_the_same_file_uploaded_stores(lab: Lab, learner: object) -> None:
+    """A textarea posts CRLF: the stored code, its SHA-256 and so its line numbers match the file's."""
+    typed = submission_create(learner=learner, lab=lab, source="web", code=VALID_CODE.replace("\n", "\r\n"))
+    uploaded = submission_create(
+        learner=learner, lab=lab, source="web", upload=SimpleUploadedFile("solution.py", VALID_CODE.encode())
+    )
+    assert typed.submission.code == uploaded.submission.code == VALID_CODE
+    assert typed.submission.code_sha256 == uploaded.submission.code_sha256 == typed.code_sha256

@@ -36,6 +36,11 @@ def cohort(learner: User, other_learner: User, mentor: User, other_mentor: User)
 
 @pytest.fixture
 def rubric(lab: Lab) -> Rubric:  # noqa: F811 - the lab fixture
+    return rubric_create(lab)
+
+
+def rubric_create(lab: Lab) -> Rubric:  # noqa: F811 - a lab, not the fixture
+    """The ``rubric`` fixture's rubric: two criteria, three levels each (0, 2 and 5 points)."""
     rubric = Rubric.objects.create(lab=lab)
     for position, (title, title_zh) in enumerate([("Correctness", "正确性"), ("Code quality", "代码质量")], start=1):
         criterion = Criterion.objects.create(rubric=rubric, position=position, title_en=title, title_zh=title_zh)

@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 
 import pytest
 from django.contrib.auth.models import AnonymousUser
 from django.core.mail import EmailMessage
 from django.db import transaction
 from django.test import Client, RequestFactory
+from django.utils import timezone, translation
+from django.utils.translation import gettext
 from rest_framework.test import APIClient
 
 from core.models import NotificationKind, User
+from core.templatetags.platform_tags import time_ago
 from notifications import context_processors
 from notifications.models import Notification
 from notifications.services import notify
@@ -93,6 +97,38 @@ def test_the_page_lists_only_my_notifications_newest_first_with_unread_ones_high
     assert "someone else" not in html
     unread_items = re.findall(r'<li class="notification [^"]*\bunread\b[^"]*">\s*<a href="([^"]+)"', html)
     assert unread_items == [f"/notifications/{newer.pk}/open"]
+
+
+def shown_times(html: str) -> list[str]:
+    return re.findall(r'<time datetime="[^"]+" title="[^"]+">([^<]+)</time>', html)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(("language", "hours_ago"), [("en", "3\xa0hours ago"), ("zh-hans", "3\xa0小时前")])
+def test_a_fresh_notification_says_just_now_and_an_older_one_how_long_ago(
+    client: Client, learner: User, language: str, hours_ago: str
+) -> None:
+    learner.preferred_language = language
+    learner.save(update_fields=["preferred_language"])
+    old, _fresh = notes_for(learner, "old", "fresh")
+    Notification.objects.filter(pk=old.pk).update(created_at=timezone.now() - timedelta(hours=3))
+    client.force_login(learner)
+
+    html = client.get("/notifications/").content.decode()
+
+    fresh_time, old_time = shown_times(html)
+    assert fresh_time != old_time == hours_ago
+    with translation.override(language):
+        assert fresh_time == gettext("just now")
+    assert "0\xa0" not in fresh_time  # not "0 minutes ago"
+
+
+@pytest.mark.django_db
+def test_time_ago_says_just_now_under_a_minute_and_even_a_little_ahead() -> None:
+    now = timezone.now()
+    with translation.override("en"):  # a request before may have left another language active
+        assert [time_ago(now + timedelta(seconds=s)) for s in (5, 0, -50)] == ["just now"] * 3
+        assert time_ago(now - timedelta(seconds=90)) == "1\xa0minute ago"
 
 
 @pytest.mark.django_db
@@ -282,6 +318,45 @@ def test_the_notifications_api_needs_authentication() -> None:
 
 
 @pytest.mark.django_db
+def test_the_unread_count_api_answers_mine_with_one_count_query_and_no_caching(
+    learner: User, other_learner: User, django_assert_num_queries: object
+) -> None:
+    notes_for(learner, "a", "b")
+    notes_for(other_learner, "c")
+    client = APIClient()
+    client.force_authenticate(learner)  # no session or token lookups: only the view's own queries
+
+    with django_assert_num_queries(1) as captured:
+        response = client.get("/api/v1/notifications/unread-count/")
+
+    assert response.json() == {"unread": 2}
+    assert "COUNT(" in captured.captured_queries[0]["sql"].upper()
+    assert "no-store" in response["Cache-Control"]
+    client.post("/api/v1/notifications/read-all/")
+    assert client.get("/api/v1/notifications/unread-count/").json() == {"unread": 0}
+
+
+@pytest.mark.django_db
+def test_the_unread_count_api_tells_visitors_nothing() -> None:
+    response = APIClient().get("/api/v1/notifications/unread-count/")
+    assert response.status_code in (401, 403) and "unread" not in response.json()
+
+
+@pytest.mark.django_db
+def test_the_badge_sits_in_a_live_region_that_the_script_polls(client: Client, learner: User, settings: object) -> None:
+    settings.NOTIFICATIONS_POLL_SECONDS = 7
+    client.force_login(learner)
+    html = client.get("/").content.decode()
+
+    [region] = re.findall(r'<span class="unread-live"[^>]*>', html)
+    assert 'aria-live="polite"' in region
+    assert 'data-unread-url="/api/v1/notifications/unread-count/"' in region
+    assert 'data-poll-seconds="7"' in region and 'data-unread-label="unread"' in region
+    assert re.search(r'<script src="[^"]*/js/notifications\.js" defer></script>', html)
+    assert "notifications.js" not in Client().get("/").content.decode()  # visitors have no badge to poll
+
+
+@pytest.mark.django_db
 def test_me_api_sets_email_preferences_and_nickname(api: APIClient, learner: User) -> None:
     response = api.patch(
         "/api/v1/me/",
@@ -304,5 +379,6 @@ def test_the_schema_documents_the_notifications_api(api: APIClient) -> None:
         "/api/v1/notifications/",
         "/api/v1/notifications/{notification_id}/read/",
         "/api/v1/notifications/read-all/",
+        "/api/v1/notifications/unread-count/",
     } <= set(paths)
     assert "unread" in {p["name"] for p in paths["/api/v1/notifications/"]["get"]["parameters"]}

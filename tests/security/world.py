@@ -9,6 +9,7 @@ unpublished lab are seen by administrators (and, for the lab, mentors) only."""
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -85,6 +86,15 @@ class World:
 
     def membership(self, persona: str) -> CohortMember:
         return CohortMember.objects.get(cohort=self.cohort, learner=self.users[persona])
+
+
+CSRF_VALUE = re.compile(r'(name="csrfmiddlewaretoken" value=")[^"]*')
+
+
+def without_csrf_tokens(html: str) -> str:
+    """A page with its CSRF tokens blanked: they differ on every response (the sign-out and language
+    forms of every page, 404s included), so two answers are compared without them."""
+    return CSRF_VALUE.sub(r"\1", html)
 
 
 def _secret_run(learner: User, lab: Lab, marker: str) -> Run:

@@ -3,17 +3,24 @@
 Starts the embedded broker (unless CELERY_BROKER_URL points elsewhere), the web
 server, the site worker (queue ``default``, with the beat scheduler) and the lab
 worker (queues ``cpu`` and ``gpu``). Ctrl-C stops every process it started.
+
+The processes write to ``var/log/<name>.log``, so the terminal shows what a newcomer needs: the
+warnings their start-up raised, then the box with the URL and logins, last, once both workers
+answer (not buried under the workers' banners and task lines).
 """
 
 from __future__ import annotations
 
 import os
+import re
 import signal
 import subprocess
 import sys
 import time
 import urllib.request
-from typing import Any
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any, TextIO
 
 from django.conf import settings
 from django.core.management import call_command
@@ -22,6 +29,35 @@ from django.core.management.base import BaseCommand
 from config import embedded_broker
 from core.demo_seed import DEMO_USERS
 from labs.demo_seed import demo_runs_seed
+
+# Start-up lines worth a newcomer's attention: Python warnings and log records at WARNING and up.
+# Not: runserver's "development server" notice (the box says it), this command's own /healthz probes
+# answered 503 while a worker starts, and what Celery logs as WARNING because a task printed it (mails).
+WARNING_LINE = re.compile(r"(warning|error|critical)\b", re.IGNORECASE)
+EXPECTED = re.compile(r"This is a development server|production servers|/healthz|WARNING/ForkPoolWorker")
+TIMESTAMP = re.compile(r"^\[?\d{4}-\d\d-\d\d[ T][\d:,.]+:? ?")
+WORKERS = ("site@", "lab@")
+
+
+def startup_warnings(logs: dict[str, Iterable[str]], width: int = 100) -> list[str]:
+    """One line per distinct warning in the processes' start-up output, named by process."""
+    found: list[str] = []
+    for name, lines in logs.items():
+        for line in lines:
+            if line[:1].isspace() or not WARNING_LINE.search(line) or EXPECTED.search(line):
+                continue  # indented: the source line Python prints under a warning
+            text = TIMESTAMP.sub("", line.strip())
+            text = re.sub(r"^\S+:\d+: ", "", text)  # Python's warnings: "path/file.py:893: SecurityWarning: …"
+            shown = f"{name}: {text}"
+            shown = shown if len(shown) <= width else shown[: width - 1] + "…"
+            if shown not in found:
+                found.append(shown)
+    return found
+
+
+def workers_answering(body: bytes) -> bool:
+    """Whether /healthz's report names both make-run workers (``"site@host"``, ``"lab@host"``)."""
+    return all(f'"{w}'.encode() in body for w in WORKERS)
 
 
 class Command(BaseCommand):
@@ -37,12 +73,16 @@ class Command(BaseCommand):
         if not no_seed:
             call_command("seed_demo")
         self.children: list[tuple[str, subprocess.Popen]] = []
+        self.log_dir = Path(settings.VAR_DIR) / "log"
+        self.log_dir.mkdir(parents=True, exist_ok=True)
+        self.logs: list[TextIO] = []
         # Explicitly: a shell that starts us in the background (`make run &`) leaves SIGINT ignored.
         signal.signal(signal.SIGINT, self._on_signal)
         signal.signal(signal.SIGTERM, self._on_signal)
         try:
             self._start_all(host, port)
             self._wait_until_up(f"http://{host}:{port}/healthz")
+            self._print_warnings()
             self._print_banner(host, port, seeded=not no_seed)
             if not no_seed:  # now that the broker and the lab worker run, the demo runs can go
                 demo_runs_seed()
@@ -76,23 +116,41 @@ class Command(BaseCommand):
         self._spawn("lab-worker", [*lab_worker, "-Q", "cpu,gpu", "-n", "lab@%h"], env=broker)
 
     def _spawn(self, name: str, command: list[str], env: dict[str, str] | None = None) -> None:
-        environment = {**os.environ, **(env or {})}
-        self.children.append((name, subprocess.Popen(command, cwd=settings.BASE_DIR, env=environment)))
+        environment = {**os.environ, **(env or {}), "PYTHONUNBUFFERED": "1"}
+        log = (self.log_dir / f"{name}.log").open("w", encoding="utf-8")
+        self.logs.append(log)
+        output = {"stdout": log, "stderr": subprocess.STDOUT}
+        self.children.append((name, subprocess.Popen(command, cwd=settings.BASE_DIR, env=environment, **output)))
 
-    def _wait_until_up(self, url: str, timeout: float = 60.0) -> None:
+    def _wait_until_up(self, url: str, timeout: float = 120.0) -> None:
+        """Until the web server answers and both workers are seen (a 503 while a worker starts)."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             self._check_children()
             try:
-                with urllib.request.urlopen(url, timeout=2):  # noqa: S310 - our own http:// URL
-                    return
+                with urllib.request.urlopen(url, timeout=5) as response:  # noqa: S310 - our own http:// URL
+                    if workers_answering(response.read()):
+                        return
             except OSError:
-                time.sleep(0.3)
-        raise SystemExit(f"the web server did not answer {url} within {timeout:.0f}s")
+                pass
+            time.sleep(0.5)
+        raise SystemExit(f"no answer from {url} with both workers within {timeout:.0f}s; see {self.log_dir}/")
+
+    def _log_lines(self, name: str) -> list[str]:
+        path = self.log_dir / f"{name}.log"
+        return path.read_text(encoding="utf-8", errors="replace").splitlines() if path.exists() else []
+
+    def _print_warnings(self) -> None:
+        warnings = startup_warnings({name: self._log_lines(name) for name, _ in self.children})
+        if warnings:
+            self.stdout.write(f"Start-up warnings (the whole output is in {self.log_dir}/):")
+            self.stdout.write("\n".join(f"  - {w}" for w in warnings))
 
     def _check_children(self) -> None:
         for name, process in self.children:
             if process.poll() is not None:
+                tail = "\n".join(self._log_lines(name)[-25:])
+                self.stderr.write(f"{name} exited with status {process.returncode}; its last output:\n{tail}")
                 raise SystemExit(f"{name} exited with status {process.returncode}; stopping everything")
 
     def _supervise(self) -> None:
@@ -116,6 +174,8 @@ class Command(BaseCommand):
                 self.stderr.write(f"{name} did not stop in time; killing it")
                 process.kill()
                 process.wait()
+        for log in self.logs:
+            log.close()
 
     def _print_banner(self, host: str, port: int, *, seeded: bool) -> None:
         shown = "localhost" if host in ("127.0.0.1", "0.0.0.0") else host  # noqa: S104 - display only
@@ -124,6 +184,8 @@ class Command(BaseCommand):
             "=" * 64,
             f"  AI Academy is running:  http://{shown}:{port}/",
             f"  health:                 http://{shown}:{port}/healthz",
+            f"  logs:                   {self._shown_path(self.log_dir)}/  (web, site-worker, lab-worker; mails too)",
+            "  (Django's development server: for trying the platform, not for production)",
             f"  database: {settings.DATABASES['default']['ENGINE'].rsplit('.', 1)[-1]}"
             f"   broker: {settings.CELERY_BROKER_URL.split('://')[0]}",
         ]
@@ -136,3 +198,10 @@ class Command(BaseCommand):
             ]
         lines += ["  Press Ctrl-C to stop everything.", "=" * 64, ""]
         self.stdout.write("\n".join(lines))
+
+    @staticmethod
+    def _shown_path(path: Path) -> str:
+        try:
+            return str(path.relative_to(Path.cwd()))
+        except ValueError:
+            return str(path)
