@@ -56,6 +56,7 @@ INSTALLED_APPS = [
     "courses",
     "mentorship",
     "grading",
+    "challenges",
     "config",  # the launcher, seed_demo and generate_scale_data commands
 ]
 
