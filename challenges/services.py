@@ -1,5 +1,5 @@
-"""Challenges: the writes (reads are in ``challenges.selectors``). Teams for now: create, invite,
-accept or decline, leave.
+"""Challenges: the writes (reads are in ``challenges.selectors``). Teams (create, invite, accept or
+decline, leave), entries and their scores, final picks, and the reveal at a phase's end.
 
 The rules: a user is in at most one team per challenge (the database holds it too); a user who
 made an entry alone stays alone; a team is left only before its first entry, and a team that
@@ -8,13 +8,32 @@ loses its last member is deleted. Refusals raise ``ChallengeError`` with a sente
 
 from __future__ import annotations
 
+import hashlib
+import logging
+from datetime import datetime
+from typing import Any
+
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from challenges.models import Challenge, Team, TeamInvite, TeamMember
-from challenges.selectors import can_take_part, has_entries, team_of
-from core.models import User
+from challenges.models import Challenge, Entry, Phase, Rerun, Team, TeamInvite, TeamMember
+from challenges.selectors import (
+    can_take_part,
+    contestant_entries_final,
+    entries_of,
+    entry_quota,
+    has_entries,
+    team_of,
+)
+from challenges.splits import public_private_scores
+from core.models import NotificationKind, User
+from core.preferences import language_of
+from labs.models import Run, RunState, Submission
+from labs.services import run_create, submission_create
+from notifications.services import notify
+
+logger = logging.getLogger(__name__)
 
 
 class ChallengeError(ValueError):
@@ -113,3 +132,145 @@ def team_leave(*, user: User, challenge: Challenge) -> None:
     TeamMember.objects.filter(team=team, user=user).delete()
     if not team.members.exists():
         team.delete()
+
+
+# --- Entries ------------------------------------------------------------------------------------------
+
+
+def entry_submit(
+    *,
+    phase: Phase,
+    learner: User,
+    code: str,
+    params: dict[str, Any] | None = None,
+    source: str = Submission.Source.WEB,
+) -> Run:
+    """Submit ``code`` as an entry of ``learner`` (for their team, if any) in ``phase``: a run of the
+    phase's lab through ``labs.services.submission_create`` (its validation and daily quota hold
+    too), within the phase's own limits, one quota per team."""
+    if not phase.is_open():
+        raise ChallengeError(_("This phase is not open for entries."))
+    if not can_take_part(challenge=phase.challenge, user=learner):
+        raise ChallengeError(_("You may not take part in this challenge."))
+    with transaction.atomic():
+        team = team_of(challenge=phase.challenge, user=learner)
+        if team is not None:  # members of a team spend one quota: one entry of the team at a time
+            Team.objects.select_for_update().filter(pk=team.pk).first()
+        if entry_quota(phase=phase, learner=learner).left <= 0:
+            raise ChallengeError(_("You have used all the entries this phase allows for now."))
+        run = submission_create(learner=learner, lab=phase.lab, source=source, code=code, params=params)
+        Entry.objects.create(phase=phase, run=run, learner=learner, team=team)
+    return run
+
+
+def run_scores_store(*, run_id: int) -> None:
+    """Store the public and private scores of a run that ended, when it is an entry's (both) or a
+    re-run's (the private one): scored when the run succeeded with predictions, else none. The same
+    run gives the same scores: a second call changes nothing."""
+    entry = Entry.objects.select_related("phase__lab").filter(run_id=run_id).first()
+    rerun = Rerun.objects.select_related("entry__phase__lab").filter(run_id=run_id).first()
+    if entry is None and rerun is None:
+        return
+    phase = entry.phase if entry is not None else rerun.entry.phase
+    public, private = _run_scores(phase=phase, run_id=run_id)
+    if entry is not None:
+        Entry.objects.filter(pk=entry.pk).update(public_score=public, private_score=private)
+    if rerun is not None:
+        Rerun.objects.filter(pk=rerun.pk).update(private_score=private)
+
+
+def _run_scores(*, phase: Phase, run_id: int) -> tuple[float | None, float | None]:
+    run = Run.objects.select_related("submission", "dataset").get(pk=run_id)
+    if run.state != RunState.SUCCEEDED or run.predictions is None:
+        return None, None
+    try:
+        return public_private_scores(phase, run)
+    except ValueError:  # not the phase's lab: never the learner's doing, and no reason to fail the run's end
+        logger.exception("run %s: no challenge scores in phase %s", run_id, phase.pk)
+        return None, None
+
+
+@transaction.atomic
+def final_picks_set(*, phase: Phase, learner: User, entry_ids: list[int]) -> None:
+    """``learner``'s (or their team's) final picks in ``phase``: these entries, none of the others,
+    up to ``phase.final_picks`` of their own, until the phase ends."""
+    if phase.has_ended():
+        raise ChallengeError(_("The phase has ended: the final picks can no longer change."))
+    ids = set(entry_ids)
+    if len(ids) > phase.final_picks:
+        raise ChallengeError(_("Pick at most %(count)d entries.") % {"count": phase.final_picks})
+    team = team_of(challenge=phase.challenge, user=learner)
+    if team is not None:  # one change of a team's picks at a time
+        Team.objects.select_for_update().filter(pk=team.pk).first()
+    theirs = entries_of(phase=phase, contestant=learner)
+    if theirs.filter(pk__in=ids).count() != len(ids):
+        raise ChallengeError(_("Pick only your own entries in this phase."))
+    theirs.filter(pk__in=ids).update(final=True)
+    theirs.exclude(pk__in=ids).update(final=False)
+
+
+# --- The reveal ---------------------------------------------------------------------------------------
+
+
+def rerun_seeds(*, phase: Phase, entry_id: int) -> list[int]:
+    """The seeds an entry is re-run with: ``phase.rerun_seeds`` of them, derived from the phase's
+    secret split seed and the entry alone (the same on every call), distinct."""
+    seeds: list[int] = []
+    counter = 0
+    while len(seeds) < phase.rerun_seeds:
+        digest = hashlib.sha256(f"{phase.split_seed}:{entry_id}:{counter}".encode()).digest()
+        seed = int.from_bytes(digest[:8], "big") % 2**31
+        if seed not in seeds:
+            seeds.append(seed)
+        counter += 1
+    return seeds
+
+
+def phase_reveal(*, phase_id: int, now: datetime | None = None) -> bool:
+    """Reveal ``phase``'s private ranking once its end has passed: queue the K-seed re-runs of every
+    contestant's final entries, set ``revealed_at`` and tell the contestants. True only for the one
+    call that revealed; every other call (too early, or revealed already) changes nothing."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        phase = Phase.objects.select_for_update().select_related("challenge", "lab").filter(pk=phase_id).first()
+        if phase is None or phase.revealed_at is not None or not phase.has_ended(now):
+            return False
+        finals = contestant_entries_final(phase=phase)
+        for entries in finals.values():
+            for entry in entries:
+                _reruns_create(phase=phase, entry=entry)
+        phase.revealed_at = now
+        phase.save(update_fields=["revealed_at"])
+        _reveal_notify(phase=phase, contestants=list(finals))
+    return True
+
+
+def _reruns_create(*, phase: Phase, entry: Entry) -> None:
+    """The entry's re-runs: its submission (the same code and parameters) run again with each seed,
+    by the platform, outside the learner's quotas. A seed re-run already is left as it is."""
+    if entry.public_score is None:  # a failed entry: nothing worth training again
+        return
+    submission = Submission.objects.select_related("lab").get(pk=entry.run.submission_id)
+    for seed in rerun_seeds(phase=phase, entry_id=entry.pk):
+        rerun, created = Rerun.objects.get_or_create(entry=entry, seed=seed)
+        if created:
+            rerun.run = run_create(submission, seed=seed)
+            rerun.save(update_fields=["run"])
+
+
+def _reveal_notify(*, phase: Phase, contestants: list[User | Team]) -> None:
+    users: list[User] = []
+    for contestant in contestants:
+        is_team = isinstance(contestant, Team)
+        users += [m.user for m in contestant.members.select_related("user")] if is_team else [contestant]
+    for user in users:
+        with language_of(user):
+            title = _("The final ranking of %(challenge)s is revealed.") % {"challenge": phase.challenge.title}
+        notify(user=user, kind=NotificationKind.CHALLENGE_REVEALED, title=title)
+
+
+def phases_reveal_due(*, now: datetime | None = None) -> int:
+    """Reveal every phase whose end has passed and that is not revealed yet (the beat's task)."""
+    now = now or timezone.now()
+    due = Phase.objects.filter(revealed_at__isnull=True, ends_at__lte=now).values_list("pk", flat=True)
+    return sum(phase_reveal(phase_id=pk, now=now) for pk in due)

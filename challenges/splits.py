@@ -19,7 +19,7 @@ from labs.scoring import METRICS, ScoreOutcome, prediction_problem, predictions_
 
 if TYPE_CHECKING:
     from challenges.models import Phase
-    from labs.models import Run
+    from labs.models import Dataset, Run
 
 QUANTILE_BINS = 10
 
@@ -112,15 +112,21 @@ def public_private_scores(phase: Phase, run: Run) -> tuple[float | None, float |
 
     A lab with its own scoring program (``Metric.CUSTOM``, a score.py run in a sandbox) is not split
     in this version: (None, None)."""
+    if run.submission.lab_id != phase.lab_id:
+        raise ValueError(f"run {run.pk} is not a run of the phase's lab {phase.lab.slug}")
+    return predictions_public_private_scores(phase, run.dataset, run.predictions)
+
+
+def predictions_public_private_scores(
+    phase: Phase, dataset: Dataset, predictions: Any
+) -> tuple[float | None, float | None]:
+    """Predictions (JSON, as a run stores them) scored on each part of the phase's split of
+    ``dataset``'s hidden labels, as ``public_private_scores`` does for a run."""
     lab = phase.lab
-    if run.submission.lab_id != lab.pk:
-        raise ValueError(f"run {run.pk} is not a run of the phase's lab {lab.slug}")
     if lab.metric == Metric.CUSTOM:
         return None, None
-    y_true = dataset_test_labels(run.dataset)
+    y_true = dataset_test_labels(dataset)
     classes = True if METRICS[lab.metric].is_classification else None
     parts = split_indices(y_true, seed=phase.split_seed, public_fraction=phase.public_fraction, classes=classes)
-    public, private = (
-        subset_score(lab.metric, y_true, run.predictions, rows, lab.metric_options).score for rows in parts
-    )
+    public, private = (subset_score(lab.metric, y_true, predictions, rows, lab.metric_options).score for rows in parts)
     return public, private

@@ -21,7 +21,7 @@ logger = logging.getLogger(__name__)
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.base")
 
 # The apps whose tasks the site worker runs (queue ``default``).
-SITE_APPS = ["core", "notifications", "courses", "cohorts", "labs", "grading", "mentorship"]
+SITE_APPS = ["core", "notifications", "courses", "cohorts", "labs", "grading", "mentorship", "challenges"]
 
 app = Celery("config")
 # The default in every thread of the site, not only the one that created it: the apps send with

@@ -56,6 +56,7 @@ class NotificationKind(models.TextChoices):
     REVIEW_POSTED = "review_posted", _("a mentor reviewed a run")
     DEADLINE = "deadline", _("a deadline is near")
     JOB_FINISHED = "job_finished", _("a background job finished")
+    CHALLENGE_REVEALED = "challenge_revealed", _("a challenge's final ranking is revealed")
 
 
 class ApiToken(models.Model):

@@ -29,6 +29,7 @@ from labs.datasets import dataset_meta, dataset_test_labels
 from labs.dispatch import runs_dispatch_waiting
 from labs.models import ACTIVE_STATES, Lab, Metric, Run, RunState, Submission, new_token
 from labs.scoring import ScoreOutcome, finite, predictions_array, predictions_to_json, score_predictions
+from labs.signals import run_ended_signal
 from notifications.models import Notification
 from notifications.services import notify
 from workers import control
@@ -57,6 +58,7 @@ MAX_LOG_CHARS = 64 * 1024
 def run_ended(*, run_id: int) -> None:
     """A run reached a final state: tell its learner (or, for a lab's reference run, publish the lab
     that waited for it), and let a waiting run take its place."""
+    run_ended_signal.send(sender=Run, run_id=run_id)
     if not reference_run_ended(run_id=run_id):
         run_finished_notify(run_id=run_id)
     transaction.on_commit(runs_dispatch_waiting)

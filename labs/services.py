@@ -82,11 +82,12 @@ def submission_create(
         return run_create(submission)
 
 
-def run_create(submission: Submission) -> Run:
+def run_create(submission: Submission, *, seed: int | None = None) -> Run:
+    """A queued run of ``submission`` on its lab's current data, with ``seed`` (by default a fresh one)."""
     run = Run.objects.create(
         submission=submission,
         dataset=submission.lab.dataset,
-        seed=secrets.randbelow(2**31),
+        seed=secrets.randbelow(2**31) if seed is None else seed,
         code_sha256=submission.code_sha256,
     )
     transaction.on_commit(runs_dispatch_waiting)

@@ -336,6 +336,7 @@ LAB_HEARTBEAT_SECONDS = env_int("LAB_HEARTBEAT_SECONDS", 30, minimum=3)
 LAB_MAX_ACTIVE_PER_LEARNER = env_int("LAB_MAX_ACTIVE_PER_LEARNER", 1, minimum=1)
 CELERY_BEAT_SCHEDULE = {"sweep-runs": {"task": "labs.tasks.sweep_runs", "schedule": 60.0}}
 CELERY_BEAT_SCHEDULE["deadline-reminders"] = {"task": "grading.tasks.deadline_reminders", "schedule": 3600.0}
+CELERY_BEAT_SCHEDULE["reveal-phases"] = {"task": "challenges.tasks.phases_reveal_due", "schedule": 60.0}
 
 # /metrics (config.prometheus): open without sign-in; with a token set, only to a request with
 # "Authorization: Bearer <token>". Its figures are computed at most this often per cache.

@@ -251,7 +251,7 @@ def test_the_profile_saves_email_choices_inverted_and_the_leaderboard_nickname(
     )
     assert response.status_code == 302
     learner.refresh_from_db()
-    assert learner.email_off == [DEADLINE, NotificationKind.JOB_FINISHED]
+    assert learner.email_off == [DEADLINE, NotificationKind.JOB_FINISHED, NotificationKind.CHALLENGE_REVEALED]
     assert learner.public_name == "gradient-gal"
     assert checked_kinds(client.get("/accounts/profile/").content.decode()) == {RUN, NotificationKind.REVIEW_POSTED}
 
