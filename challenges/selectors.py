@@ -26,6 +26,42 @@ from labs.scoring import METRICS
 from labs.selectors import reference_result
 
 
+def challenges_visible(*, viewer: User | AnonymousUser) -> QuerySet[Challenge]:
+    """The challenges ``viewer`` may see: administrators all of them; everyone else the published
+    ones open to everyone (signed in or not, as a public leaderboard), and the published ones of a
+    cohort they learn or mentor in."""
+    challenges = Challenge.objects.order_by("-created_at", "pk")
+    if is_admin(viewer):
+        return challenges
+    published = challenges.filter(published=True)
+    if not viewer.is_authenticated:
+        return published.filter(open_to_everyone=True)
+    return published.filter(
+        Q(open_to_everyone=True) | Q(cohorts__members__learner=viewer) | Q(cohorts__mentors=viewer)
+    ).distinct()
+
+
+def challenge_for(*, viewer: User | AnonymousUser, slug: str) -> Challenge | None:
+    """The challenge ``slug`` when ``viewer`` may see it (else None: the pages answer 404, as for
+    anything that does not exist)."""
+    return challenges_visible(viewer=viewer).filter(slug=slug).first()
+
+
+def phases_of(challenge: Challenge) -> QuerySet[Phase]:
+    return challenge.phases.select_related("lab").order_by("position", "starts_at", "pk")
+
+
+def phase_current(challenge: Challenge, *, now: datetime | None = None) -> Phase | None:
+    """The phase a challenge's page opens on: the open one, else the next to open, else the last."""
+    now = now or timezone.now()
+    phases = list(phases_of(challenge))
+    for phase in phases:
+        if phase.is_open(now):
+            return phase
+    upcoming = [p for p in phases if p.starts_at > now]
+    return upcoming[0] if upcoming else (phases[-1] if phases else None)
+
+
 def can_take_part(*, challenge: Challenge, user: User) -> bool:
     """Everyone signed in may take part in a challenge open to everyone; otherwise the members of
     its cohorts."""
@@ -191,7 +227,7 @@ def _ids(contestant: User | Team) -> dict[str, int | None]:
     return {"team_id": None, "learner_id": contestant.pk}
 
 
-def _rounded(score: float | None) -> float | None:
+def rounded(score: float | None) -> float | None:
     return None if score is None else round(score, PUBLIC_DECIMALS)
 
 
@@ -211,7 +247,7 @@ def _public_standings(phase: Phase, entries: Iterable[Entry]) -> list[tuple[int,
             best = max(scored, key=lambda e: (sign * e.public_score, -e.created_at.timestamp(), -e.pk))
             standings.append(_Standing(contestant, best, len(own)))
     standings.sort(key=lambda s: _name(s.contestant).casefold())  # among equals, by name
-    return _ranked(standings, lambda s: _rounded(s.best.public_score), higher_is_better=phase.lab.higher_is_better)
+    return _ranked(standings, lambda s: rounded(s.best.public_score), higher_is_better=phase.lab.higher_is_better)
 
 
 def _visibility(*, phase: Phase, viewer: User | AnonymousUser) -> tuple[bool, bool]:
@@ -231,7 +267,7 @@ def public_leaderboard(*, phase: Phase, viewer: User | AnonymousUser) -> list[Ro
             rank=rank if show_public else None,
             name=_name(standing.contestant),
             entries=standing.entries,
-            public_score=_rounded(standing.best.public_score) if show_public else None,
+            public_score=rounded(standing.best.public_score) if show_public else None,
             private_score=standing.best.private_score if show_private else None,
             **_ids(standing.contestant),
         )
@@ -296,7 +332,7 @@ def baseline_rows(*, phase: Phase, viewer: User | AnonymousUser) -> list[Row]:
             rank=None,
             name=name,
             entries=0,
-            public_score=_rounded(public) if show_public else None,
+            public_score=rounded(public) if show_public else None,
             private_score=private if show_private else None,
             baseline=True,
         )

@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import hashlib
 import logging
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
+from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -27,10 +29,11 @@ from challenges.selectors import (
     team_of,
 )
 from challenges.splits import public_private_scores
+from cohorts.models import Cohort
 from core.models import NotificationKind, User
 from core.preferences import language_of
-from labs.models import Run, RunState, Submission
-from labs.services import run_create, submission_create
+from labs.models import Lab, Run, RunState, Submission
+from labs.services import run_create, runs_unseal, submission_create
 from notifications.services import notify
 
 logger = logging.getLogger(__name__)
@@ -158,7 +161,8 @@ def entry_submit(
             Team.objects.select_for_update().filter(pk=team.pk).first()
         if entry_quota(phase=phase, learner=learner).left <= 0:
             raise ChallengeError(_("You have used all the entries this phase allows for now."))
-        run = submission_create(learner=learner, lab=phase.lab, source=source, code=code, params=params)
+        # Sealed: the run's score on the whole hidden set would tell its private part until the reveal.
+        run = submission_create(learner=learner, lab=phase.lab, source=source, code=code, params=params, sealed=True)
         Entry.objects.create(phase=phase, run=run, learner=learner, team=team)
     return run
 
@@ -228,7 +232,9 @@ def rerun_seeds(*, phase: Phase, entry_id: int) -> list[int]:
 
 def phase_reveal(*, phase_id: int, now: datetime | None = None) -> bool:
     """Reveal ``phase``'s private ranking once its end has passed: queue the K-seed re-runs of every
-    contestant's final entries, set ``revealed_at`` and tell the contestants. True only for the one
+    contestant's final entries, set ``revealed_at``, unseal the entries' runs (their scores on the
+    whole hidden set: ``labs.services.runs_unseal``) and, when no other phase on the lab waits for its
+    reveal, the lab's other sealed runs (``_lab_runs_unseal``), and tell the contestants. True only for the one
     call that revealed; every other call (too early, or revealed already) changes nothing."""
     now = now or timezone.now()
     with transaction.atomic():
@@ -241,8 +247,21 @@ def phase_reveal(*, phase_id: int, now: datetime | None = None) -> bool:
                 _reruns_create(phase=phase, entry=entry)
         phase.revealed_at = now
         phase.save(update_fields=["revealed_at"])
+        runs_unseal(run_ids=Entry.objects.filter(phase=phase).values_list("run_id", flat=True))
+        _lab_runs_unseal(lab=phase.lab)
         _reveal_notify(phase=phase, contestants=list(finals))
     return True
+
+
+def _lab_runs_unseal(*, lab: Lab) -> None:
+    """Once no phase on ``lab`` waits for its reveal any more, unseal the lab's other sealed runs: those
+    made on the lab's own page, the API, … while a phase sealed it (``run_sealing_receive``), and their
+    re-runs. While another phase on the lab is not revealed, they stay sealed until its reveal."""
+    if Phase.objects.filter(lab=lab, revealed_at__isnull=True).exists():
+        return
+    pending_entries = Entry.objects.filter(phase__revealed_at__isnull=True).values("run_id")
+    sealed = Run.objects.filter(submission__lab=lab, sealed=True).exclude(pk__in=pending_entries)
+    runs_unseal(run_ids=sealed.values_list("pk", flat=True))
 
 
 def _reruns_create(*, phase: Phase, entry: Entry) -> None:
@@ -254,7 +273,7 @@ def _reruns_create(*, phase: Phase, entry: Entry) -> None:
     for seed in rerun_seeds(phase=phase, entry_id=entry.pk):
         rerun, created = Rerun.objects.get_or_create(entry=entry, seed=seed)
         if created:
-            rerun.run = run_create(submission, seed=seed)
+            rerun.run = run_create(submission, seed=seed, by_platform=True)  # after the reveal: not sealed
             rerun.save(update_fields=["run"])
 
 
@@ -273,4 +292,95 @@ def phases_reveal_due(*, now: datetime | None = None) -> int:
     """Reveal every phase whose end has passed and that is not revealed yet (the beat's task)."""
     now = now or timezone.now()
     due = Phase.objects.filter(revealed_at__isnull=True, ends_at__lte=now).values_list("pk", flat=True)
-    return sum(phase_reveal(phase_id=pk, now=now) for pk in due)
+    revealed = sum(phase_reveal(phase_id=pk, now=now) for pk in due)
+    sealed_runs_sweep()
+    return revealed
+
+
+def sealed_runs_sweep() -> None:
+    """Unseal what no phase holds any more: the sealed runs of a lab none of whose phases waits for its
+    reveal — a phase deleted before its end, or a run whose seal was decided while its lab's last
+    phase was being revealed. Every minute with the reveals; one query when nothing is sealed."""
+    sealed_labs = Run.objects.filter(sealed=True).values_list("submission__lab", flat=True).distinct()
+    for lab in Lab.objects.filter(pk__in=list(sealed_labs)):
+        _lab_runs_unseal(lab=lab)
+
+
+# --- Creating a challenge -----------------------------------------------------------------------------
+
+PHASE_FIELDS = (
+    "lab",
+    "title_en",
+    "title_zh",
+    "starts_at",
+    "ends_at",
+    "submissions_per_day",
+    "submissions_total",
+    "blind",
+    "final_picks",
+    "rerun_seeds",
+    "public_fraction",
+)
+
+
+@transaction.atomic
+def challenge_create(
+    *,
+    created_by: User,
+    slug: str,
+    title_en: str,
+    rules_en: str,
+    phases: Sequence[Mapping[str, Any]],
+    title_zh: str = "",
+    rules_zh: str = "",
+    prize_en: str = "",
+    prize_zh: str = "",
+    open_to_everyone: bool = True,
+    cohorts: Iterable[Cohort] = (),
+    published: bool = False,
+) -> Challenge:
+    """A new challenge with its phases, numbered 1, 2, … in the order given; each phase a mapping of
+    ``PHASE_FIELDS`` (``lab`` a Lab; a field left out takes the model's default). All or nothing:
+    a rule broken anywhere (a taken slug, no phase, a phase that ends before it starts, a public
+    fraction outside (0, 1), …) raises ``ValidationError`` with the field's message — a phase's under
+    ``phases``, as "Phase N: …" — and nothing is stored."""
+    challenge = Challenge(
+        slug=slug,
+        title_en=title_en,
+        title_zh=title_zh,
+        rules_en=rules_en,
+        rules_zh=rules_zh,
+        prize_en=prize_en,
+        prize_zh=prize_zh,
+        open_to_everyone=open_to_everyone,
+        published=published,
+        created_by=created_by,
+    )
+    challenge.full_clean()
+    if not phases:
+        raise ValidationError({"phases": _("A challenge needs at least one phase.")})
+    try:
+        with transaction.atomic():
+            challenge.save()
+    except IntegrityError as exc:  # a concurrent request took the slug
+        raise ValidationError({"slug": _("A challenge with this slug already exists.")}) from exc
+    challenge.cohorts.set(cohorts)
+    for position, spec in enumerate(phases, start=1):
+        _phase_create(challenge=challenge, position=position, spec=spec)
+    return challenge
+
+
+def _phase_create(*, challenge: Challenge, position: int, spec: Mapping[str, Any]) -> Phase:
+    phase = Phase(challenge=challenge, position=position, **{k: v for k, v in spec.items() if k in PHASE_FIELDS})
+    try:
+        phase.full_clean()
+    except ValidationError as error:
+        messages = []
+        for name, errors in error.message_dict.items():
+            label = "" if name == NON_FIELD_ERRORS else f"{Phase._meta.get_field(name).verbose_name}: "
+            messages += [
+                _("Phase %(position)d: %(error)s") % {"position": position, "error": label + e} for e in errors
+            ]
+        raise ValidationError({"phases": messages}) from error
+    phase.save()
+    return phase

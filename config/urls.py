@@ -19,6 +19,7 @@ api_patterns = (
         path("", include("notifications.api_urls")),
         path("", include("cohorts.api_urls")),
         path("", include("grading.api_urls")),
+        path("", include("challenges.api_urls")),
     ],
     "api",
 )
@@ -43,6 +44,7 @@ urlpatterns = [
     path("i18n/setlang/", views.set_language, name="set_language"),
     path("courses/", include("courses.urls")),
     path("labs/", include("labs.urls")),
+    path("challenges/", include("challenges.urls")),
     path("", include("grading.urls")),  # /grades/, /labs/<slug>/leaderboard/, /cohorts/<slug>/gradebook/ …
     path("mentoring/", include("mentorship.urls")),
     path("notifications/", include("notifications.urls")),

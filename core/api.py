@@ -36,6 +36,7 @@ class ApiRootApi(APIView):
                 "grades": reverse("api:my-grades", request=request),
                 "notifications": reverse("api:notification-list", request=request),
                 "cohorts": reverse("api:cohort-list", request=request),
+                "challenges": reverse("api:challenge-list", request=request),
                 "schema": reverse("api-schema", request=request),
                 "docs": reverse("api-docs", request=request),
             }

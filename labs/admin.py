@@ -12,11 +12,21 @@ class LabAdmin(admin.ModelAdmin):
     """Publishing without a dataset is a form error, not a 500: the form validates the model's
     constraint ``lab_published_has_dataset``. Uploads and the reference run are on the authoring page."""
 
-    list_display = ("slug", "title_en", "title_zh", "metric", "threshold", "device_class", "published", "authoring")
-    list_filter = ("published", "device_class", "metric")
+    list_display = (
+        "slug",
+        "title_en",
+        "title_zh",
+        "metric",
+        "threshold",
+        "device_class",
+        "published",
+        "hidden_data",
+        "authoring",
+    )
+    list_filter = ("published", "hidden_data", "device_class", "metric")
     search_fields = ("slug", "title_en", "title_zh")
     raw_id_fields = ("dataset", "reference_run")
-    readonly_fields = ("authoring",)
+    readonly_fields = ("authoring", "hidden_data")  # hidden_data: the lab folder's [data] hidden, at import
 
     @admin.display(description=_("authoring page"))
     def authoring(self, lab: Lab) -> str:

@@ -29,6 +29,11 @@ class LabSerializer(serializers.ModelSerializer):
     artifact_max_mb = serializers.SerializerMethodField(
         help_text="the largest trained weights a run keeps (MB); 0: none. save_weights=false keeps none"
     )
+    fit_for_ranking = serializers.BooleanField(
+        read_only=True,
+        help_text="true: the hidden test rows exist only on the platform (a secret seed's, or the author's own); "
+        "false: practice on public data, its hidden rows can be found elsewhere",
+    )
 
     class Meta:
         model = Lab
@@ -45,6 +50,7 @@ class LabSerializer(serializers.ModelSerializer):
             "memory_mb",
             "submissions_per_day",
             "artifact_max_mb",
+            "fit_for_ranking",
             "starter_code",
             "n_train",
             "n_test",
@@ -67,6 +73,17 @@ class RunSerializer(serializers.ModelSerializer):
     artifacts = serializers.DictField(  # labs.artifacts: {"weights", "log", "metrics"} -> the API's link or null
         source="api_downloads", child=serializers.CharField(allow_null=True), read_only=True
     )
+    score = serializers.FloatField(
+        read_only=True, allow_null=True, help_text="on the hidden test set; null until scored, and while sealed"
+    )
+    passed = serializers.BooleanField(
+        read_only=True, allow_null=True, help_text="whether the score passes the lab's threshold; null as the score"
+    )
+    sealed = serializers.BooleanField(
+        read_only=True,
+        help_text="a run of a lab a challenge uses (its entry or not): its score and verdict are withheld until "
+        "the challenge's results are revealed",
+    )
 
     class Meta:
         model = Run
@@ -82,6 +99,7 @@ class RunSerializer(serializers.ModelSerializer):
             "score",
             "threshold",
             "passed",
+            "sealed",
             "params",
             "seed",
             "code_sha256",

@@ -32,18 +32,27 @@ BUILD_TIMEOUT_S = 300
 SCORE_TIMEOUT_S = 120
 OUTPUT_TAIL = 1500
 
-# Runs as `python -I -B -c BUILD_PROGRAM <build.py> <out.npz>` in the folder of build.py.
+# Runs as `python -I -B -c BUILD_PROGRAM <build.py> <out.npz>` in the folder of build.py, build()'s
+# keyword arguments as a JSON object on its standard input.
 BUILD_PROGRAM = r"""
 import importlib.util, json, sys
 import numpy as np
 path, out = sys.argv[1], sys.argv[2]
+kwargs = json.loads(sys.stdin.read() or "{}")
 sys.path.insert(0, ".")
 spec = importlib.util.spec_from_file_location("build", path)
 module = importlib.util.module_from_spec(spec)
 spec.loader.exec_module(module)
 if not callable(getattr(module, "build", None)):
     sys.exit("build.py defines no build()")
-result = module.build()
+if kwargs:
+    import inspect
+    params = inspect.signature(module.build).parameters
+    if not any(p.kind is p.VAR_KEYWORD for p in params.values()):
+        missing = [name for name in kwargs if name not in params]
+        if missing:
+            sys.exit(f"build() takes no {', '.join(missing)}: lab.toml's [data] hidden = 'secret-seed' passes it")
+result = module.build(**kwargs)
 if not isinstance(result, dict):
     sys.exit(f"build() returned {type(result).__name__}; expected a dict of arrays")
 meta = result.pop("meta", {})
@@ -82,8 +91,12 @@ def _tail(text: str) -> str:
     return text if len(text) <= OUTPUT_TAIL else "…" + text[-OUTPUT_TAIL:]
 
 
-def run_build(build_py: Path, timeout: float = BUILD_TIMEOUT_S) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
-    """The arrays ``build()`` returns and its ``meta``; ``BuildFailed`` otherwise."""
+def run_build(
+    build_py: Path, timeout: float = BUILD_TIMEOUT_S, kwargs: dict[str, Any] | None = None
+) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
+    """The arrays ``build(**kwargs)`` returns and its ``meta``; ``BuildFailed`` otherwise. ``kwargs``
+    (JSON values, e.g. a secret-seeded lab's ``hidden_seed``) reach the process on its standard input,
+    not its command line, which other processes of the machine can read."""
     build_py = Path(build_py).resolve()
     with tempfile.TemporaryDirectory(prefix="lab-build-") as tmp:
         out = Path(tmp) / "built.npz"
@@ -92,6 +105,7 @@ def run_build(build_py: Path, timeout: float = BUILD_TIMEOUT_S) -> tuple[dict[st
                 [sys.executable, "-I", "-B", "-c", BUILD_PROGRAM, str(build_py), str(out)],
                 cwd=build_py.parent,
                 env=_clean_env(tmp),
+                input=json.dumps(kwargs or {}),
                 capture_output=True,
                 text=True,
                 errors="replace",

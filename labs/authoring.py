@@ -4,15 +4,24 @@ way back, a lab as a folder (``export_lab``)."""
 
 from __future__ import annotations
 
+import secrets
 from pathlib import Path
 from typing import Any
 
 from django.db import transaction
 
 from labs.datasets import dataset_arrays, dataset_files, dataset_publish, npz_bytes
-from labs.lab_folder import LabFolder, definition_toml
+from labs.lab_folder import LabFolder, definition_toml, hidden_is_secret
 from labs.lab_spec import ARTIFACT_MAX_MB, DEFAULT_ARTIFACT_MAX_MB, LIMIT_KEYS, LabSplits
 from labs.models import Lab
+
+
+def hidden_seed_for(slug: str) -> int:
+    """The secret seed of a secret-seeded lab's hidden test rows (``[data] hidden = "secret-seed"``):
+    the lab's own, kept in the database like its test labels (so a re-import draws the same rows), or a
+    fresh random one for a lab that has none yet (``lab_save`` keeps it). Never in a file of the lab."""
+    seed = Lab.objects.filter(slug=slug).values_list("hidden_seed", flat=True).first()
+    return seed if seed is not None else secrets.randbits(63)
 
 
 @transaction.atomic
@@ -25,10 +34,12 @@ def lab_save(
     scoring_code: str = "",
     files: dict[str, bytes] | None = None,
     published: bool | None = None,
+    hidden_seed: int | None = None,
 ) -> Lab:
     """Create or update (by slug) the lab and publish its data as a new dataset version when it changed
     (runs keep the version they ran on). ``published`` None leaves a known lab's state as it is (a new
-    one is a draft)."""
+    one is a draft). ``hidden_seed``: the secret seed the hidden test rows were built with, kept with
+    the lab; with ``[data] hidden`` it says whether the lab is fit for ranking (``Lab.hidden_data``)."""
     defaults: dict[str, Any] = {
         "title_en": definition["title_en"],
         "title_zh": definition["title_zh"],
@@ -46,7 +57,10 @@ def lab_save(
         "submissions_per_day": definition["submissions_per_day"],
         **{key: definition["limits"][key] for key in LIMIT_KEYS},
         "artifact_max_mb": definition["limits"].get(ARTIFACT_MAX_MB, DEFAULT_ARTIFACT_MAX_MB),
+        "hidden_data": Lab.HiddenData.SECRET if hidden_is_secret(definition, hidden_seed) else Lab.HiddenData.PUBLIC,
     }
+    if hidden_seed is not None:
+        defaults["hidden_seed"] = hidden_seed
     if published is not None:
         defaults["published"] = False  # published again below, once the dataset is there
     lab, _ = Lab.objects.update_or_create(slug=definition["slug"], defaults=defaults)
@@ -79,6 +93,7 @@ def lab_import(folder: LabFolder) -> Lab:
         scoring_code=folder.scoring_code,
         files=folder.files,
         published=False,
+        hidden_seed=folder.hidden_seed,
     )
 
 

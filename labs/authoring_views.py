@@ -20,7 +20,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from cohorts.permissions import is_admin
 from labs import selectors
-from labs.authoring import ExportRefused, lab_export, lab_import
+from labs.authoring import ExportRefused, hidden_seed_for, lab_export, lab_import
 from labs.forms import LabUploadForm
 from labs.lab_archive import ArchiveRefused, lab_zip_pack, lab_zip_unpack
 from labs.lab_folder import LabFolder, LabFolderInvalid, Problem, read_lab_folder
@@ -140,7 +140,7 @@ def _upload(form: LabUploadForm, *, slug: str | None) -> tuple[Lab | None, Probl
             return None, []
         problems = _slug_problems(folder.name, slug)
         try:
-            lab_folder: LabFolder | None = read_lab_folder(folder)
+            lab_folder: LabFolder | None = read_lab_folder(folder, hidden_seed=hidden_seed_for)
         except LabFolderInvalid as invalid:
             lab_folder, problems = None, invalid.problems + problems
         if problems or lab_folder is None:

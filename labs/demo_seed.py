@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from core.models import User
-from labs.authoring import lab_save
+from labs.authoring import hidden_seed_for, lab_save
 from labs.demo import DEMO_LAB_SLUGS, demo_lab, load_lab_definition
 from labs.models import Lab, Submission
 from labs.services import submission_create
@@ -12,8 +12,9 @@ from labs.services import submission_create
 def demo_lab_seed(slug: str) -> Lab:
     """A demo lab from its folder, by the same ``lab_save`` as an instructor's ``import_lab``; published at
     once: its reference solution is proven by the test suite (tests/labs/test_demo_labs.py) rather than
-    by a reference run at every start (an administrator can still run one from the lab's authoring page)."""
-    lab_folder = demo_lab(slug)
+    by a reference run at every start (an administrator can still run one from the lab's authoring page).
+    A secret-seeded lab's hidden rows come from its secret seed (``hidden_seed_for``)."""
+    lab_folder = demo_lab(slug, hidden_seed=hidden_seed_for)
     return lab_save(
         definition=lab_folder.definition,
         starter_code=lab_folder.starter_code,
@@ -22,6 +23,7 @@ def demo_lab_seed(slug: str) -> Lab:
         scoring_code=lab_folder.scoring_code,
         files=lab_folder.files,
         published=True,
+        hidden_seed=lab_folder.hidden_seed,
     )
 
 

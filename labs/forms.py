@@ -13,6 +13,28 @@ from labs.lab_spec import SAVE_WEIGHTS
 from labs.models import Lab
 
 
+def param_fields_add(form: forms.Form, lab: Lab) -> None:
+    """A field ``param_<name>`` per hyper-parameter of ``lab``, at its default, within its bounds (the
+    bounds are checked on submission, ``labs.validation.resolve_params``)."""
+    for name, spec in lab.params.items():
+        field_class = forms.IntegerField if spec.get("type") == "int" else forms.FloatField
+        form.fields[f"param_{name}"] = field_class(
+            label=name,
+            initial=spec["default"],
+            required=False,
+            help_text=_("between %(min)s and %(max)s") % {"min": spec["min"], "max": spec["max"]},
+        )
+
+
+def params_chosen(form: forms.Form, lab: Lab) -> dict[str, Any]:
+    """The hyper-parameters the (valid) ``form`` sets; the others keep the lab's defaults."""
+    return {
+        name: form.cleaned_data[f"param_{name}"]
+        for name in lab.params
+        if form.cleaned_data.get(f"param_{name}") is not None
+    }
+
+
 class SubmitForm(forms.Form):
     """Paste or edit code, or upload a .py / .ipynb file; hyper-parameters within the lab's bounds; and,
     where the lab keeps trained weights, a box to keep none (the API's ``save_weights=false``)."""
@@ -25,14 +47,7 @@ class SubmitForm(forms.Form):
     def __init__(self, *args: Any, lab: Lab, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.lab = lab
-        for name, spec in lab.params.items():
-            field_class = forms.IntegerField if spec.get("type") == "int" else forms.FloatField
-            self.fields[f"param_{name}"] = field_class(
-                label=name,
-                initial=spec["default"],
-                required=False,
-                help_text=_("between %(min)s and %(max)s") % {"min": spec["min"], "max": spec["max"]},
-            )
+        param_fields_add(self, lab)
         self.weights_max_mb = weights_max_mb(lab)
         if self.weights_max_mb:
             # An opt-out box, not an opt-in: a post without it (a script, an old page) keeps the weights.
@@ -43,11 +58,7 @@ class SubmitForm(forms.Form):
             )
 
     def params(self) -> dict[str, Any]:
-        chosen = {
-            name: self.cleaned_data[f"param_{name}"]
-            for name in self.lab.params
-            if self.cleaned_data.get(f"param_{name}") is not None
-        }
+        chosen = params_chosen(self, self.lab)
         if self.cleaned_data.get("skip_weights"):
             chosen[SAVE_WEIGHTS] = False
         return chosen

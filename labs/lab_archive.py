@@ -49,7 +49,10 @@ def lab_zip_unpack(archive: BinaryIO, into: Path) -> Path:
             budget = MAX_UNPACKED_BYTES
             for parts, info in members:
                 budget -= _extract(zipped, info, folder.joinpath(*parts[strip:]), budget)
-    except (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError, OSError) as exc:
+    except ArchiveRefused:
+        raise
+    # ValueError: a damaged header can send zipfile seeking before the start ("negative seek value")
+    except (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError, OSError, ValueError) as exc:
         raise ArchiveRefused(_("The .zip archive is damaged or unreadable (%(error)s).") % {"error": exc}) from exc
     return folder
 

@@ -26,6 +26,16 @@
   (and ``x_val``, ``y_val``) as numpy arrays, and optionally ``meta``, a dict. It runs in a process of
   its own with a clean environment and a time limit (``labs.author_code``).
 
+``[data] hidden`` says where the hidden test rows come from, and so whether the lab is fit for ranking
+(``Lab.hidden_data``): ``"public"`` (the default: a public data set, the folder's own files, a build
+without a secret: anyone can find them), ``"secret-seed"`` (``build`` only: ``build(hidden_seed=…)``
+draws the test rows with a seed only the platform holds; ``hidden_seed=None`` gives stand-in test rows
+for a learner's own machine, and the training and validation rows and ``meta`` must not depend on it:
+both builds run and are compared) or ``"private"`` (the author's own rows, uploaded to the platform
+and published nowhere else: their word). ``read_lab_folder(folder, hidden_seed=…)`` takes the seed
+from a function of the slug (the site's: ``labs.authoring.hidden_seed_for``); without one, a
+secret-seeded lab gets its stand-in rows.
+
 Labels: for a classification metric, text labels become class ids 0…n-1 in sorted order, their names
 in ``meta["classes"]``, and every test class must occur in train; ``exact_match`` keeps text labels
 as text; the others want numbers. Without a validation split, ``val_fraction`` (default 0.2) of train
@@ -44,6 +54,7 @@ import io
 import json
 import re
 import tomllib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -56,6 +67,10 @@ from labs.lab_spec import (
     DATA_FORMATS,
     DEFAULT_ARTIFACT_MAX_MB,
     DEVICE_CLASSES,
+    HIDDEN_KINDS,
+    HIDDEN_PRIVATE,
+    HIDDEN_PUBLIC,
+    HIDDEN_SECRET_SEED,
     LIMIT_KEYS,
     REQUIRED_KEYS,
     LabSplits,
@@ -99,18 +114,34 @@ class LabFolder:
     data: LabSplits
     scoring_code: str = ""  # score.py, for metric = "custom"
     files: dict[str, bytes] = field(default_factory=dict)  # [files]: name -> content
+    hidden_seed: int | None = None  # the secret seed the hidden test rows were built with ([data] hidden)
 
     @property
     def slug(self) -> str:
         return self.definition["slug"]
 
     @property
+    def fit_for_ranking(self) -> bool:
+        """Whether the hidden test rows exist only on the platform: built with a secret seed, or the
+        author's own private rows."""
+        return hidden_is_secret(self.definition, self.hidden_seed)
+
+    @property
     def metric_options(self) -> dict[str, Any]:
         return dict(self.definition.get("metric_options", {}))
 
 
-def read_lab_folder(folder: Path) -> LabFolder:
-    """The lab in ``folder``, checked whole; raises ``LabFolderInvalid`` with every problem found."""
+def hidden_is_secret(definition: dict[str, Any], hidden_seed: int | None) -> bool:
+    """Whether a lab's hidden test rows exist only on the platform (``[data] hidden``; a secret-seeded
+    lab only when it was built with its secret seed, not with the stand-in rows)."""
+    hidden = (definition.get("data") or {}).get("hidden", HIDDEN_PUBLIC)
+    return hidden == HIDDEN_PRIVATE or (hidden == HIDDEN_SECRET_SEED and hidden_seed is not None)
+
+
+def read_lab_folder(folder: Path, hidden_seed: Callable[[str], int] | None = None) -> LabFolder:
+    """The lab in ``folder``, checked whole; raises ``LabFolderInvalid`` with every problem found.
+    ``hidden_seed``: the secret seed of a secret-seeded lab's hidden rows, from its slug (called only
+    for such a lab); without it, such a lab gets its stand-in test rows."""
     folder = Path(folder)
     problems: list[Problem] = []
     definition = _read_toml(folder, problems)
@@ -119,13 +150,16 @@ def read_lab_folder(folder: Path) -> LabFolder:
     codes = {name: _read_text(folder, name, problems) for name in ("starter.py", "solution.py")}
     scoring_code = _read_scoring(folder, definition, problems)
     files = _read_files(folder, definition, problems) if definition is not None else {}
-    data = None
+    data, seed = None, None
     if definition is not None and isinstance(definition.get("data"), dict):
-        data = _read_data(folder, definition, problems)
+        secret = definition["data"].get("hidden") == HIDDEN_SECRET_SEED and isinstance(definition.get("slug"), str)
+        seed = hidden_seed(definition["slug"]) if secret and hidden_seed is not None else None
+        data = _read_data(folder, definition, problems, seed)
     if problems:
         raise LabFolderInvalid(problems)
     assert definition is not None and data is not None
-    return LabFolder(definition, codes["starter.py"] or "", codes["solution.py"] or "", data, scoring_code, files)
+    codes_of = codes["starter.py"] or "", codes["solution.py"] or ""
+    return LabFolder(definition, *codes_of, data, scoring_code, files, hidden_seed=seed)
 
 
 # --- lab.toml -------------------------------------------------------------------------------
@@ -267,6 +301,10 @@ def definition_problems(definition: dict[str, Any], folder_name: str | None = No
         problems.append("[data] must be a table")
     elif isinstance(data, dict) and data.get("format") not in DATA_FORMATS:
         problems.append(f"data.format {data.get('format')!r}: one of {', '.join(DATA_FORMATS)}")
+    if isinstance(data, dict) and data.get("hidden", HIDDEN_PUBLIC) not in HIDDEN_KINDS:
+        problems.append(f"data.hidden {data.get('hidden')!r}: one of {', '.join(HIDDEN_KINDS)}")
+    elif isinstance(data, dict) and data.get("hidden") == HIDDEN_SECRET_SEED and data.get("format") != "build":
+        problems.append('data.hidden = "secret-seed" needs format = "build": build(hidden_seed=…) draws the test rows')
     return problems
 
 
@@ -287,14 +325,16 @@ def _threshold_problems(definition: dict[str, Any]) -> list[str]:
 # --- data/ ----------------------------------------------------------------------------------
 
 
-def _read_data(folder: Path, definition: dict[str, Any], problems: list[Problem]) -> LabSplits | None:
+def _read_data(
+    folder: Path, definition: dict[str, Any], problems: list[Problem], hidden_seed: int | None = None
+) -> LabSplits | None:
     options = definition["data"]
     before = len(problems)
     readers = {"csv": _read_csv_splits, "npz": _read_npz, "images": _read_images, "jsonl": _read_jsonl}
     if options.get("format") in readers:
         splits = readers[options["format"]](folder, options, problems)
     elif options.get("format") == "build":
-        splits = _read_built(folder, options, problems)
+        splits = _read_built(folder, options, problems, hidden_seed)
     else:
         return None  # reported with lab.toml's problems
     if splits is None or len(problems) > before:
@@ -549,19 +589,60 @@ def _read_jsonl(folder: Path, options: dict[str, Any], problems: list[Problem]) 
     return splits if len(splits) == len(names) else None
 
 
-def _read_built(folder: Path, options: dict[str, Any], problems: list[Problem]) -> dict | None:
+def _read_built(
+    folder: Path, options: dict[str, Any], problems: list[Problem], hidden_seed: int | None = None
+) -> dict | None:
+    """``build()``'s splits; for a secret-seeded lab ``build(hidden_seed=…)``'s, checked against the
+    stand-in build (``hidden_seed=None``, what anyone can run from the folder): the same training and
+    validation rows and ``meta`` (they go to workers and learners), other test rows."""
     from labs.author_code import BuildFailed, run_build
 
     if not (folder / "build.py").is_file():
         problems.append(Problem("build.py", "missing: the build format runs build() -> dict of arrays"))
         return None
+    secret = options.get("hidden") == HIDDEN_SECRET_SEED
+    timeout = options.get("timeout_seconds", 300)
     try:
-        arrays, meta = run_build(folder / "build.py", timeout=options.get("timeout_seconds", 300))
+        arrays, meta = run_build(folder / "build.py", timeout, {"hidden_seed": hidden_seed} if secret else None)
+        if secret and hidden_seed is not None:
+            stand_in = run_build(folder / "build.py", timeout, {"hidden_seed": None})
+            problems += [Problem("build.py", message) for message in _secret_seed_problems((arrays, meta), stand_in)]
     except BuildFailed as exc:
         problems.append(Problem("build.py", str(exc)))
         return None
     splits = _split_arrays(arrays, "build.py", problems)
     return None if splits is None else splits | {"meta": meta}
+
+
+def _secret_seed_problems(
+    built: tuple[dict[str, np.ndarray], dict[str, Any]], stand_in: tuple[dict[str, np.ndarray], dict[str, Any]]
+) -> list[str]:
+    """What makes a build with the secret seed no better than the folder's own stand-in build."""
+    (arrays, meta), (public, public_meta) = built, stand_in
+    where = 'with [data] hidden = "secret-seed",'
+    problems = [
+        f"{where} {key} must not depend on hidden_seed (the folder reproduces it)"
+        for key in ("x_train", "y_train", "x_val", "y_val")
+        if (key in arrays) != (key in public) or (key in arrays and not _same_array(arrays[key], public[key]))
+    ]
+    if meta != public_meta:
+        problems.append(f"{where} meta must not depend on hidden_seed (learners read it)")
+    if all(key in arrays and key in public for key in ("x_test", "y_test")):
+        secret_rows, stand_in_rows = _test_rows(arrays), _test_rows(public)
+        if secret_rows and secret_rows <= stand_in_rows:  # none: _split_arrays reports why
+            problems.append(f"{where} build(hidden_seed=…) must draw other test rows than build(hidden_seed=None)")
+    return problems
+
+
+def _same_array(a: np.ndarray, b: np.ndarray) -> bool:
+    return a.shape == b.shape and a.dtype == b.dtype and bool(np.array_equal(a, b))
+
+
+def _test_rows(arrays: dict[str, np.ndarray]) -> set[tuple[bytes, bytes]]:
+    x, y = np.asarray(arrays["x_test"]), np.asarray(arrays["y_test"])
+    if x.ndim == 0 or y.ndim == 0 or len(x) != len(y):
+        return set()
+    return {(x[i].tobytes(), y[i].tobytes()) for i in range(len(x))}
 
 
 def _class_ids(splits: dict, meta: dict[str, Any], problems: list[Problem]) -> dict | None:

@@ -86,4 +86,11 @@ class LabSplits:
 
 DEVICE_CLASSES = ("cpu", "gpu")
 DATA_FORMATS = ("csv", "npz", "images", "jsonl", "build")
+# [data] hidden: where the hidden test rows come from, and so whether a lab is fit for ranking.
+# "public" (the default): they can be found outside the platform (a public data set, the folder's own
+# files or a build.py without a secret); "secret-seed": build.py draws them with a seed only the
+# platform holds (``build(hidden_seed=…)``; without it, stand-in rows for a learner's own machine);
+# "private": the author's own rows, uploaded to the platform and published nowhere else (their word).
+HIDDEN_PUBLIC, HIDDEN_SECRET_SEED, HIDDEN_PRIVATE = "public", "secret-seed", "private"
+HIDDEN_KINDS = (HIDDEN_PUBLIC, HIDDEN_SECRET_SEED, HIDDEN_PRIVATE)
 CUSTOM_METRIC = "custom"  # scored by the lab's own score.py (labs.author_code), not by labs.scoring

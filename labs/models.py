@@ -59,6 +59,12 @@ class Dataset(models.Model):
 
 
 class Lab(models.Model):
+    class HiddenData(models.TextChoices):
+        """Where the hidden test rows come from (``[data] hidden`` of the lab's folder, set at import)."""
+
+        PUBLIC = "public", _("practice on public data")  # found outside the platform too
+        SECRET = "secret", _("fit for ranking")  # a secret seed's, or the author's own: only on the platform
+
     slug = models.SlugField(unique=True)
     title_en = models.CharField(max_length=200)
     title_zh = models.CharField(max_length=200, blank=True)
@@ -91,6 +97,15 @@ class Lab(models.Model):
     reference_run = models.ForeignKey(
         "Run", on_delete=models.SET_NULL, null=True, blank=True, related_name="+", help_text="the reference's last run"
     )
+    hidden_data = models.CharField(
+        max_length=10,
+        choices=HiddenData.choices,
+        default=HiddenData.PUBLIC,
+        help_text="whether the hidden test rows exist only on the platform; set at import from [data] hidden",
+    )
+    hidden_seed = models.BigIntegerField(
+        null=True, blank=True, editable=False, help_text="secret: the seed of a secret-seeded lab's hidden rows"
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -117,6 +132,11 @@ class Lab(models.Model):
     @property
     def description(self) -> str:
         return bilingual(self.description_en, self.description_zh)
+
+    @property
+    def fit_for_ranking(self) -> bool:
+        """Whether scores here can rank a challenge: the hidden test rows exist only on the platform."""
+        return self.hidden_data == self.HiddenData.SECRET
 
     def passes(self, score: float) -> bool:
         return score >= self.threshold if self.higher_is_better else score <= self.threshold
@@ -204,6 +224,16 @@ class Run(models.Model):
     predictions = models.JSONField(null=True, blank=True)
     score = models.FloatField(null=True, blank=True)
     passed = models.BooleanField(null=True, blank=True)
+    # A challenge entry's score on the whole hidden set would tell its private part: such a run is
+    # scored into ``sealed_score`` and shows no score (nor a verdict) until a challenge unseals it
+    # (``labs.services.runs_unseal``). Labs knows nothing of challenges; it only keeps the seal.
+    sealed = models.BooleanField(
+        default=False, help_text="the score on the hidden set is withheld until a challenge reveals it"
+    )
+    sealed_score = models.FloatField(null=True, blank=True, help_text="the withheld score of a sealed run")
+    by_platform = models.BooleanField(
+        default=False, help_text="started by the platform (a challenge's re-run): outside the learner's quota"
+    )
     artifacts = models.JSONField(
         default=dict, blank=True, help_text='files the attempt stored: {"weights"|"log": {name, size, sha256}}'
     )

@@ -313,10 +313,13 @@ def run_score(*, run_id: int) -> None:
             return
         if outcome.error:
             run.state, run.reason = RunState.FAILED, outcome.error
+        elif run.sealed:  # withheld, and its verdict with it: "passed" would tell the whole set's score
+            run.state, run.sealed_score = RunState.SUCCEEDED, outcome.score
+            run.reason = ""
         else:
             run.state, run.score, run.passed = RunState.SUCCEEDED, outcome.score, lab.passes(outcome.score)
             run.reason = ""  # a retried run's "platform: …; retrying" is history now (run.attempt keeps it)
-        run.save(update_fields=["state", "reason", "score", "passed", "updated_at"])
+        run.save(update_fields=["state", "reason", "score", "passed", "sealed_score", "updated_at"])
         run_ended(run_id=run.pk)
 
 
@@ -404,8 +407,11 @@ def run_finished_notify(*, run_id: int) -> Notification | None:
 
 def run_finished_title(run: Run) -> str:
     """e.g. "Handwritten digits: score 0.975 — passed" or "Handwritten digits: failed: limit: memory".
-    The lab is named by its title in the active language, as every other notification names it."""
+    The lab is named by its title in the active language, as every other notification names it. A
+    sealed run's title has neither score nor verdict."""
     lab = run.submission.lab.title
+    if run.state == RunState.SUCCEEDED and run.sealed:
+        return _("%(lab)s: finished — the score stays sealed until the challenge's results are revealed") % {"lab": lab}
     if run.state == RunState.SUCCEEDED:
         values = {"lab": lab, "score": f"{run.score:.4g}"}
         if run.passed:

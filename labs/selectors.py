@@ -68,12 +68,15 @@ def runs_left_today(*, learner: User, lab: Lab) -> int:
 
 
 def best_run(*, learner: User, lab: Lab) -> Run | None:
+    """The learner's best scored run of ``lab`` (a sealed run shows no score: it is none of them)."""
     order = "-score" if lab.higher_is_better else "score"
-    return runs_of(learner=learner, lab=lab).filter(state=RunState.SUCCEEDED).order_by(order).first()
+    scored = runs_of(learner=learner, lab=lab).filter(state=RunState.SUCCEEDED, score__isnull=False)
+    return scored.order_by(order).first()
 
 
 def run_progress(run: Run, *, since: int = 0) -> dict[str, Any]:
-    """What a live run page needs: state, new curve points since ``since``, the log tail, the score."""
+    """What a live run page needs: state, new curve points since ``since``, the log tail, the score
+    (null, as ``passed``, while the run is ``sealed``)."""
     lab = run.submission.lab
     return {
         "id": run.pk,
@@ -89,6 +92,7 @@ def run_progress(run: Run, *, since: int = 0) -> dict[str, Any]:
         "score": run.score,
         "threshold": lab.threshold,
         "passed": run.passed,
+        "sealed": run.sealed,
         "started_at": run.started_at.isoformat() if run.started_at else None,
         "finished_at": run.finished_at.isoformat() if run.finished_at else None,
         "worker_host": run.worker_host,

@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import secrets
+from collections.abc import Iterable
 from typing import Any
 
 import redis
@@ -23,6 +24,7 @@ from core.models import User
 from core.text import db_text
 from labs.dispatch import runs_dispatch_waiting
 from labs.models import ACTIVE_STATES, Lab, Run, RunState, Submission
+from labs.signals import run_sealing_signal
 from labs.validation import (
     SubmissionRejected,
     check_quota,
@@ -44,11 +46,15 @@ def submission_create(
     code: str | None = None,
     upload: UploadedFile | None = None,
     params: dict[str, Any] | None = None,
+    sealed: bool = False,
 ) -> Run:
     """Validate, store and queue a learner's solution. Raises SubmissionRejected, queuing nothing.
 
     ``params``: the lab's parameters to override, and the reserved ``save_weights`` (false: the run
-    keeps no trained weights; ``labs.artifacts``)."""
+    keeps no trained weights; ``labs.artifacts``). ``sealed``: the run's score stays withheld until
+    ``runs_unseal`` (a challenge's entry: the whole hidden set's score would tell its private part);
+    every run of a lab a challenge still seals is sealed too (``_lab_sealed``), but for the lab's
+    reference solution, the authors' baseline."""
     if not lab.published or lab.dataset_id is None:
         raise SubmissionRejected([_("This lab is not open for submissions.")])
     if upload is not None:
@@ -79,28 +85,63 @@ def submission_create(
         )
         if upload is not None:
             submission.original_file.save(upload.name or "solution", ContentFile(raw), save=True)
-        return run_create(submission)
+        sealed = sealed or (source != Submission.Source.REFERENCE and _lab_sealed(lab))
+        return run_create(submission, sealed=sealed)
 
 
-def run_create(submission: Submission, *, seed: int | None = None) -> Run:
-    """A queued run of ``submission`` on its lab's current data, with ``seed`` (by default a fresh one)."""
+def _lab_sealed(lab: Lab) -> bool:
+    """Whether new runs of ``lab`` are sealed: an app above labs says so (``run_sealing_signal``: a
+    challenge's phase on the lab is not revealed yet, so any run's score on the whole hidden set,
+    beside the phase's public score, would tell its private one)."""
+    return any(answer is True for _receiver, answer in run_sealing_signal.send(sender=Lab, lab=lab))
+
+
+def run_create(
+    submission: Submission, *, seed: int | None = None, sealed: bool = False, by_platform: bool = False
+) -> Run:
+    """A queued run of ``submission`` on its lab's current data, with ``seed`` (by default a fresh one).
+    ``sealed``: scored without showing it (``runs_unseal``); ``by_platform``: the platform's run (a
+    challenge's re-run), outside the learner's daily quota (``labs.validation.runs_counted_today``)."""
     run = Run.objects.create(
         submission=submission,
         dataset=submission.lab.dataset,
         seed=secrets.randbelow(2**31) if seed is None else seed,
         code_sha256=submission.code_sha256,
+        sealed=sealed,
+        by_platform=by_platform,
     )
     transaction.on_commit(runs_dispatch_waiting)
     return run
 
 
 def run_rerun(*, run: Run) -> Run:
-    """A new Run of the same submission (same code and parameters, a new seed)."""
+    """A new Run of the same submission (same code and parameters, a new seed). Sealed as a new
+    submission would be (``_lab_sealed``), and while the submission has a run still sealed: the same
+    code's score would show what that seal withholds. A reference solution's run is never sealed."""
     submission = run.submission
+    sealed = submission.source != Submission.Source.REFERENCE and (
+        _lab_sealed(submission.lab) or submission.runs.filter(sealed=True).exists()
+    )
     with transaction.atomic():
         User.objects.select_for_update().filter(pk=submission.learner_id).first()
         check_quota(learner_id=submission.learner_id, lab=submission.lab)
-        return run_create(submission)
+        return run_create(submission, sealed=sealed)
+
+
+def runs_unseal(*, run_ids: Iterable[int]) -> int:
+    """Show the withheld scores of these runs (those sealed among them): ``score`` becomes the sealed
+    score, ``passed`` the lab's verdict on it. Idempotent; returns how many runs it unsealed. A run
+    still being scored is unsealed too: ``labs.run_events.run_score`` then stores its score openly."""
+    unsealed = 0
+    with transaction.atomic():
+        runs = Run.objects.select_for_update(of=("self",)).select_related("submission__lab")
+        for run in runs.filter(pk__in=list(run_ids), sealed=True).order_by("pk"):
+            score = run.sealed_score
+            run.sealed, run.score = False, score
+            run.passed = None if score is None else run.submission.lab.passes(score)
+            run.save(update_fields=["sealed", "score", "passed", "updated_at"])
+            unsealed += 1
+    return unsealed
 
 
 def run_cancel(*, run: Run) -> None:

@@ -3,10 +3,25 @@
 ``run_ended_signal``: a run reached a final state. Sent with ``run_id`` (int), from
 ``labs.run_events.run_ended``, inside the transaction that moved the run to that state: a receiver's
 writes commit or roll back with the run's end, and a redelivered event (which moves nothing) sends
-nothing. Receivers must be idempotent and must not raise for the learner's errors."""
+nothing. Receivers must be idempotent and must not raise for the learner's errors.
+
+``run_notes_signal``: a run's page is shown. Sent with ``run`` (Run) and ``viewer`` (User), by
+``labs.views.run_detail``; a receiver returns a list of ``(text, url)`` notes about the run, already
+fit for that viewer to read (the page shows them; ``url`` may be empty), or None. Read only.
+
+``lab_notes_signal``: a lab's page is shown. Sent with ``lab`` (Lab) and ``viewer`` (User or
+AnonymousUser), by ``labs.views.lab_detail``; receivers answer as to ``run_notes_signal``.
+
+``run_sealing_signal``: a run of a lab is about to be created. Sent with ``lab`` (Lab), by
+``labs.services``; a receiver returns True when the new runs of that lab must be sealed (a
+challenge's phase on the lab is not revealed yet: a run's score on the whole hidden set, beside the
+phase's public score, would tell its private one), else False or None. Read only."""
 
 from __future__ import annotations
 
 import django.dispatch
 
 run_ended_signal = django.dispatch.Signal()
+run_notes_signal = django.dispatch.Signal()
+lab_notes_signal = django.dispatch.Signal()
+run_sealing_signal = django.dispatch.Signal()

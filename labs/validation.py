@@ -140,13 +140,16 @@ def _coerce_param(name: str, value: Any, spec: dict[str, Any]) -> int | float:
 
 
 def runs_counted_today(*, learner_id: int, lab: Lab) -> int:
-    """Runs that count against the daily quota: not cancelled, not ended by the platform.
+    """Runs that count against the daily quota: not cancelled, not ended by the platform, not the
+    platform's own (``Run.by_platform``: a challenge's re-runs of an entry).
 
     Only a run that *ended* with a platform reason is free: a run retried after a lost worker
     keeps "platform: ...; retrying" as its reason while it runs again, and counts like any other."""
     since = timezone.now() - timedelta(days=1)
     return (
-        Run.objects.filter(submission__learner_id=learner_id, submission__lab=lab, queued_at__gte=since)
+        Run.objects.filter(
+            submission__learner_id=learner_id, submission__lab=lab, queued_at__gte=since, by_platform=False
+        )
         .exclude(state=RunState.CANCELLED)
         .exclude(state=RunState.FAILED, reason__startswith="platform:")
         .count()

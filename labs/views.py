@@ -6,6 +6,7 @@ from typing import Any
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.contrib.auth.models import AnonymousUser
 from django.contrib.auth.views import redirect_to_login
 from django.core.paginator import Paginator
 from django.db.models import QuerySet
@@ -15,12 +16,14 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from cohorts.permissions import is_admin
+from core.models import User
 from labs import selectors, services
 from labs.artifacts import run_file_response
 from labs.forms import SubmitForm
 from labs.models import Lab, Run, Submission
 from labs.permissions import can_act_on_run, can_view_run
 from labs.preview import data_preview
+from labs.signals import lab_notes_signal, run_notes_signal
 from labs.throttling import submission_throttled_message, submission_wait
 from labs.validation import SubmissionRejected
 
@@ -59,6 +62,7 @@ def lab_detail(request: HttpRequest, slug: str) -> HttpResponse:
     context = {
         "lab": lab,
         "form": form,
+        "draft_key": f"academy:draft:{request.user.pk}:{lab.slug}",  # the editor's unsent draft (static/js/editor.js)
         "runs": selectors.runs_of(learner=request.user, lab=lab)[:10],
         "runs_left": selectors.runs_left_today(learner=request.user, lab=lab),
         "best": selectors.best_run(learner=request.user, lab=lab),
@@ -66,6 +70,7 @@ def lab_detail(request: HttpRequest, slug: str) -> HttpResponse:
         "reference": selectors.reference_result(lab),
         "preview": data_preview(lab.dataset) if lab.dataset else None,
         "can_author": is_admin(request.user),
+        "lab_notes": _lab_notes(lab, request.user),
     }
     return render(request, "labs/lab_detail.html", context, status=429 if wait else 400 if form.errors else 200)
 
@@ -75,8 +80,21 @@ def _lab_detail_public(request: HttpRequest, lab: Lab) -> HttpResponse:
     score. No form, no runs, no data; a submission asks them to sign in first."""
     if request.method not in ("GET", "HEAD"):
         return redirect_to_login(request.get_full_path())
-    context = {"lab": lab, "lessons": _lab_lessons(lab), "reference": selectors.reference_result(lab)}
+    context = {
+        "lab": lab,
+        "lessons": _lab_lessons(lab),
+        "reference": selectors.reference_result(lab),
+        "lab_notes": _lab_notes(lab, request.user),
+    }
     return render(request, "labs/lab_detail.html", context)
+
+
+def _lab_notes(lab: Lab, viewer: User | AnonymousUser) -> list[tuple[str, str]]:
+    """What the apps above labs say about ``lab`` to ``viewer`` (``labs.signals.lab_notes_signal``)."""
+    notes: list[tuple[str, str]] = []
+    for _receiver, answer in lab_notes_signal.send(sender=Lab, lab=lab, viewer=viewer):
+        notes += answer or []
+    return notes
 
 
 def _lab_lessons(lab: Lab) -> QuerySet:
@@ -101,8 +119,17 @@ def run_detail(request: HttpRequest, run_id: int) -> HttpResponse:
         "params": _param_rows(run.submission.params),
         "can_act": can_act_on_run(request.user, run),
         "poll_ms": settings.RUN_PAGE_POLL_MS,
+        "run_notes": _run_notes(run, request.user),
     }
     return render(request, "labs/run_detail.html", context)
+
+
+def _run_notes(run: Run, viewer: User) -> list[tuple[str, str]]:
+    """What the apps above labs say about ``run`` to ``viewer`` (``labs.signals.run_notes_signal``)."""
+    notes: list[tuple[str, str]] = []
+    for _receiver, answer in run_notes_signal.send(sender=Run, run=run, viewer=viewer):
+        notes += answer or []
+    return notes
 
 
 def _param_rows(params: dict[str, Any]) -> list[tuple[str, str]]:

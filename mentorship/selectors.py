@@ -24,7 +24,7 @@ FAILURES_IN_A_ROW = 3
 # What the queue's outcome filter (``state``) accepts: how the run ended, and whether it passed.
 QUEUE_OUTCOMES: dict[str, Q] = {
     "passed": Q(state=RunState.SUCCEEDED, passed=True),
-    "not_passed": Q(state=RunState.SUCCEEDED) & ~Q(passed=True),
+    "not_passed": Q(state=RunState.SUCCEEDED, passed=False),  # a sealed run (passed unknown) is neither
     RunState.SUCCEEDED.value: Q(state=RunState.SUCCEEDED),
     RunState.FAILED.value: Q(state=RunState.FAILED),
     RunState.TIMED_OUT.value: Q(state=RunState.TIMED_OUT),
@@ -172,9 +172,11 @@ class MenteeStatus:
 
 
 def _failure_streaks(learner_ids: list[int]) -> dict[int, int]:
-    """How many of each learner's latest runs in a row did not pass (up to FAILURES_IN_A_ROW)."""
+    """How many of each learner's latest runs in a row did not pass (up to FAILURES_IN_A_ROW). A sealed
+    run that finished (a challenge entry's, its verdict withheld) is left out: it neither passed nor failed."""
     ranked = (
         Run.objects.filter(submission__learner_id__in=learner_ids, state__in=REVIEWABLE_STATES)
+        .exclude(state=RunState.SUCCEEDED, sealed=True)
         .annotate(
             learner_id=F("submission__learner_id"),
             rank=Window(RowNumber(), partition_by=[F("submission__learner_id")], order_by=F("queued_at").desc()),

@@ -13,11 +13,12 @@ and ``local_run`` both use it.
 from __future__ import annotations
 
 import tomllib
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from labs.lab_folder import LabFolder, definition_problems, metric_table, read_lab_folder
-from labs.lab_spec import LabSplits
+from labs.lab_spec import HIDDEN_SECRET_SEED, LabSplits
 
 DEMO_LAB_SLUGS: tuple[str, ...] = (
     "linear-regression",
@@ -53,14 +54,18 @@ def load_lab_definition(slug: str) -> dict[str, Any]:
     return definition
 
 
-_LOADED: dict[str, LabFolder] = {}
+_LOADED: dict[tuple[str, int | None], LabFolder] = {}
 
 
-def demo_lab(slug: str) -> LabFolder:
-    """The demo lab ``slug`` read whole from its folder (once per process: ``build.py`` runs once)."""
-    if slug not in _LOADED:
-        _LOADED[slug] = read_lab_folder(lab_dir(slug))
-    return _LOADED[slug]
+def demo_lab(slug: str, hidden_seed: Callable[[str], int] | None = None) -> LabFolder:
+    """The demo lab ``slug`` read whole from its folder (once per process and secret seed: ``build.py``
+    runs once). ``hidden_seed`` as ``read_lab_folder``'s: asked only of a secret-seeded lab; without it,
+    such a lab has its stand-in test rows."""
+    secret = load_lab_definition(slug)["data"].get("hidden") == HIDDEN_SECRET_SEED
+    seed = hidden_seed(slug) if secret and hidden_seed is not None else None
+    if (slug, seed) not in _LOADED:
+        _LOADED[slug, seed] = read_lab_folder(lab_dir(slug), hidden_seed=None if seed is None else lambda _: seed)
+    return _LOADED[slug, seed]
 
 
 def build_dataset(slug: str) -> LabSplits:

@@ -69,6 +69,7 @@
       if (v) byId("run-" + k).textContent = v;
     });
     if (p.score !== null) byId("run-score").textContent = p.score.toFixed(4);
+    byId("run-sealed").hidden = !p.sealed;  // a score a challenge withholds until its reveal
     if (p.passed !== null) {
       byId("run-verdict").innerHTML = p.passed
         ? '<span class="badge passed"></span>' : '<span class="badge not-passed"></span>';
@@ -76,7 +77,7 @@
     }
     var cancel = byId("cancel-form"), rerun = byId("rerun-form");
     if (cancel) cancel.hidden = p.final;
-    if (rerun) rerun.hidden = !p.final;
+    if (rerun) rerun.hidden = !p.final;  // a sealed run's re-run is sealed too
     renderDownloads(p.downloads || {});
   }
 

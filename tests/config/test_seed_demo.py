@@ -1,7 +1,11 @@
+import datetime as dt
+
 import pytest
 from django.core.management import CommandError, call_command
 from django.test import override_settings
+from django.utils import timezone
 
+from challenges.models import Challenge, Phase
 from core.models import User
 from core.roles import primary_role
 
@@ -28,3 +32,22 @@ def test_seed_demo_is_refused_in_production() -> None:
     with pytest.raises(CommandError, match="never runs in production"):
         call_command("seed_demo")
     assert not User.objects.exists()
+
+
+@pytest.mark.django_db
+def test_seed_demo_opens_digits_cup_on_digits_cnn_with_a_final_on_a_lab_fit_for_ranking() -> None:
+    call_command("seed_demo", verbosity=0)
+    cup = Challenge.objects.get(slug="digits-cup")
+    assert cup.published and cup.open_to_everyone and cup.created_by.username == "admin"
+    assert cup.title_zh and cup.rules_zh and cup.prize_en and cup.prize_zh and "3 seeds" in cup.rules_en
+    first, final = cup.phases.order_by("position")
+    now = timezone.now()
+    assert first.lab.slug == "digits-cnn" and first.is_open(now) and not first.lab.fit_for_ranking
+    assert first.ends_at - now > dt.timedelta(days=13)
+    assert (first.submissions_per_day, first.blind, first.final_picks, first.rerun_seeds) == (5, False, 2, 3)
+    assert final.lab.slug == "two-spirals" and final.lab.fit_for_ranking and final.title_en.startswith("Final")
+    assert final.starts_at == first.ends_at and final.ends_at - final.starts_at == dt.timedelta(days=7)
+
+    before = list(Phase.objects.order_by("pk").values())
+    call_command("seed_demo", verbosity=0)  # idempotent: the same challenge, its dates and secret seeds unchanged
+    assert Challenge.objects.count() == 1 and list(Phase.objects.order_by("pk").values()) == before

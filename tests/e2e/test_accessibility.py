@@ -66,6 +66,8 @@ ANONYMOUS = [
     Visit("course", lambda w: f"/courses/{w.course.slug}/"),
     Visit("labs", lambda w: "/labs/"),
     Visit("lab", lambda w: f"/labs/{w.lab.slug}/"),
+    Visit("challenges", lambda w: "/challenges/"),
+    Visit("challenge", lambda w: f"/challenges/{w.challenge.slug}/"),
     Visit("API docs", lambda w: "/api/docs/", ready=".swagger-ui .opblock", language="en"),  # Swagger UI's
     Visit("page not found", lambda w: "/courses/no-such-course/"),
 ]
@@ -81,6 +83,12 @@ LEARNER = [
     Visit("queued run", lambda w: f"/labs/runs/{w.queued_run.pk}/"),
     Visit("my submissions", lambda w: "/labs/submissions/"),
     Visit("lab leaderboard", lambda w: f"/labs/{w.lab.slug}/leaderboard/"),
+    Visit("challenges", lambda w: "/challenges/"),
+    Visit(
+        "challenge with the code editor", lambda w: f"/challenges/{w.challenge.slug}/", ready="#code-field .cm-content"
+    ),
+    Visit("challenge phase", lambda w: f"/challenges/{w.challenge.slug}/phases/1/"),
+    Visit("challenge team", lambda w: f"/challenges/{w.challenge.slug}/team/"),
     Visit("my grades", lambda w: "/grades/"),
     Visit("cohort leaderboard", lambda w: f"/cohorts/{w.cohort.slug}/leaderboard/"),
     Visit("my mentoring", lambda w: "/mentoring/me/"),
@@ -115,6 +123,7 @@ ADMIN = [
     Visit("unpublished lab", lambda w: f"/labs/{w.draft_lab.slug}/"),
     Visit("draft course", lambda w: f"/courses/{w.draft_course.slug}/"),
     Visit("draft lesson", lambda w: w.draft_lesson.get_absolute_url()),
+    Visit("new challenge", lambda w: "/challenges/new/"),
 ]
 PAGES = {"anonymous": ANONYMOUS, "learner": LEARNER, "mentor": MENTOR, "admin_user": ADMIN}
 
@@ -149,6 +158,15 @@ SKIPPED = {
     "labs/authoring/<slug:slug>/download.zip": FILE,
     "jobs/<int:job_id>/result.csv": FILE,
     "api/schema/": "the OpenAPI schema (YAML); its page, /api/docs/, is audited",
+    "challenges/<slug:slug>/phases/<int:position>/board/": "the phase page's leaderboard table alone, which "
+    "static/js/board.js puts in the audited phase and challenge pages",
+    "challenges/<slug:slug>/phases/<int:position>/enter/": POST_ONLY,
+    "challenges/<slug:slug>/phases/<int:position>/picks/": POST_ONLY,
+    "challenges/<slug:slug>/team/create/": POST_ONLY,
+    "challenges/<slug:slug>/team/invite/": POST_ONLY,
+    "challenges/<slug:slug>/team/leave/": POST_ONLY,
+    "challenges/<slug:slug>/invites/<int:invite_id>/accept/": POST_ONLY,
+    "challenges/<slug:slug>/invites/<int:invite_id>/decline/": POST_ONLY,
 }
 SKIPPED_PREFIXES = {"admin/": "Django's own admin, for administrators", "api/v1/": API}
 

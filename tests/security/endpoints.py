@@ -4,6 +4,7 @@ pattern and that everyone not listed is refused; ``test_idor`` and ``test_csrf``
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 import tempfile
 from collections.abc import Callable
@@ -61,8 +62,41 @@ def _session(w: World) -> dict[str, Any]:
     return {"session": "1", "session-held_on": timezone.localdate().isoformat(), "session-notes": "talked"}
 
 
+def _new_challenge(w: World) -> dict[str, Any]:
+    now = timezone.now()
+    phase = {"lab": w.lab.slug, "title_en": "Main", "starts_at": now, "ends_at": now + dt.timedelta(days=7)}
+    return {"slug": "new-cup", "title_en": "New cup", "rules_en": "Be fair.", "phases": [phase]}
+
+
 def _requeue(w: World) -> None:
     reset_run(w.queued_run)
+
+
+def _challenge_form(w: World) -> dict[str, Any]:
+    """The page's form for a new challenge, filled in (challenges.forms.ChallengeCreateForm)."""
+    start = timezone.localtime().replace(second=0, microsecond=0)
+    return {
+        "slug": "page-cup",
+        "title_en": "Page cup",
+        "rules_en": "Be fair.",
+        "open_to_everyone": "on",
+        "lab": w.lab.pk,
+        "phase_title_en": "Main",
+        "starts_at": start.strftime("%Y-%m-%dT%H:%M"),
+        "ends_at": (start + dt.timedelta(days=7)).strftime("%Y-%m-%dT%H:%M"),
+        "submissions_per_day": "5",
+        "final_picks": "2",
+        "rerun_seeds": "3",
+        "public_fraction": "0.5",
+    }
+
+
+def _no_new_team(w: World) -> None:
+    w.challenge.teams.filter(name="New team").delete()  # the previous persona's, so the name is free
+
+
+IN_A_TEAM = ("learner",)  # lena is in the world's challenge team
+NOT_IN_A_TEAM = tuple(p for p in SIGNED_IN if p not in IN_A_TEAM)
 
 
 def lab_zip(slug: str) -> SimpleUploadedFile:
@@ -205,6 +239,58 @@ ROWS: list[Row] = [
     page("job download", lambda w: f"/jobs/{w.job.pk}/result.csv", ADMIN),
     page("mentor's job page", lambda w: f"/jobs/{w.mentor_job.pk}/", LENA_MENTORS),
     page("mentor's job download", lambda w: f"/jobs/{w.mentor_job.pk}/result.csv", LENA_MENTORS),
+    # --- challenges -----------------------------------------------------------------------------------
+    page("challenge list", lambda w: "/challenges/", EVERYONE),  # the published ones, as the lab list
+    page("challenge page", lambda w: f"/challenges/{w.challenge.slug}/", EVERYONE),
+    page("challenge phase page", lambda w: f"/challenges/{w.challenge.slug}/phases/1/", EVERYONE),
+    page("challenge board", lambda w: f"/challenges/{w.challenge.slug}/phases/1/board/", EVERYONE),
+    page(
+        "challenge entry",
+        lambda w: f"/challenges/{w.challenge.slug}/phases/1/enter/",
+        SIGNED_IN,
+        method="post",
+        data=lambda w: {"code": VALID_CODE},
+    ),
+    page(
+        "challenge final picks",
+        lambda w: f"/challenges/{w.challenge.slug}/phases/1/picks/",
+        SIGNED_IN,
+        method="post",
+        data=lambda w: {"entries": []},
+    ),
+    page("challenge team page", lambda w: f"/challenges/{w.challenge.slug}/team/", SIGNED_IN),
+    page(
+        "challenge team create",
+        lambda w: f"/challenges/{w.challenge.slug}/team/create/",
+        NOT_IN_A_TEAM,
+        method="post",
+        data=lambda w: {"name": "New team"},
+        reset=_no_new_team,
+        invalid_for=IN_A_TEAM,  # one team per challenge: the form says so
+    ),
+    page(
+        "challenge team invite",
+        lambda w: f"/challenges/{w.challenge.slug}/team/invite/",
+        IN_A_TEAM,
+        method="post",
+        data=lambda w: {"username": "omar"},
+        invalid_for=NOT_IN_A_TEAM,  # only a team's members invite: the form says so
+    ),
+    page("challenge team leave", lambda w: f"/challenges/{w.challenge.slug}/team/leave/", SIGNED_IN, method="post"),
+    page(
+        "challenge invite accept",
+        lambda w: f"/challenges/{w.challenge.slug}/invites/{w.invite.pk}/accept/",
+        ("outsider",),  # nina's invitation: anyone else gets 404
+        method="post",
+    ),
+    page(
+        "challenge invite decline",
+        lambda w: f"/challenges/{w.challenge.slug}/invites/{w.invite.pk}/decline/",
+        ("outsider",),
+        method="post",
+    ),
+    page("new challenge page", lambda w: "/challenges/new/", ADMIN),
+    page("new challenge", lambda w: "/challenges/new/", ADMIN, method="post", data=_challenge_form),
     # --- API: core ------------------------------------------------------------------------------------
     api("root", lambda w: "/", EVERYONE),
     api("me", lambda w: "/me/", SIGNED_IN),
@@ -252,6 +338,26 @@ ROWS: list[Row] = [
         LENA_MENTORS,
         method="post",
         data=lambda w: {"learner": w.users["learner"].pk, "lab": w.lab.slug, "score": "80", "reason": "re-graded"},
+    ),
+    # --- API: challenges ------------------------------------------------------------------------------
+    api("challenges", lambda w: "/challenges/", EVERYONE),  # the published ones, as the lab list and catalog
+    api("challenge create", lambda w: "/challenges/", ADMIN, method="post", data=_new_challenge),
+    api("challenge", lambda w: f"/challenges/{w.challenge.slug}/", EVERYONE),
+    api("challenge leaderboard", lambda w: f"/challenges/{w.challenge.slug}/leaderboard/", EVERYONE),
+    api("challenge entries", lambda w: f"/challenges/{w.challenge.slug}/entries/", SIGNED_IN),
+    api(
+        "challenge enter",
+        lambda w: f"/challenges/{w.challenge.slug}/entries/",
+        SIGNED_IN,
+        method="post",
+        data=lambda w: {"phase": 1, "code": VALID_CODE},
+    ),
+    api(
+        "challenge final picks",
+        lambda w: f"/challenges/{w.challenge.slug}/final-picks/",
+        SIGNED_IN,
+        method="put",
+        data=lambda w: {"phase": 1, "entries": []},
     ),
     # --- API: mentorship ------------------------------------------------------------------------------
     api("review queue", lambda w: "/mentoring/queue/", STAFF),

@@ -166,6 +166,9 @@ FILLED = {  # field values a person types (by view name; only fields the form ha
     "cohort": {"mentor": "", "file": _roster},  # a member loses their mentor; a roster is imported
     "labs:authoring": {"archive": lambda w: lab_zip("irises")},  # a new lab
     "labs:authoring_lab": {"archive": lambda w: lab_zip(w.lab.slug)},  # the lab's new data
+    "challenges:team_create": {"name": "Form team"},
+    "challenges:team_invite": {"username": "omar"},
+    "challenges:create": {"slug": "form-cup", "title_en": "Form cup", "rules_en": "-", "lab": lambda w: w.lab.pk},
 }
 
 
@@ -214,6 +217,13 @@ EXPECTED_FORMS = {
     "labs:authoring_lab",
     "labs:authoring_reference",
     "labs:authoring_unpublish",
+    "challenges:create",
+    "challenges:enter",
+    "challenges:team_create",
+    "challenges:team_invite",
+    "challenges:team_leave",
+    "challenges:invite_accept",
+    "challenges:invite_decline",
 }
 
 

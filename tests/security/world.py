@@ -24,6 +24,8 @@ from django.urls import reverse
 from django.utils import timezone
 from rest_framework.test import APIClient
 
+from challenges import services as challenge_services
+from challenges.models import Challenge, Entry, Phase, Team, TeamInvite
 from cohorts.background import text_file
 from cohorts.models import Cohort, CohortMember, Job, JobState, LabDeadline
 from core.models import ApiToken, NotificationKind, Role, User
@@ -69,6 +71,9 @@ class World:
     note: MentorNote  # maria's private note about lena
     review: Review  # maria's review of lena's run
     token: ApiToken  # lena's personal API token
+    challenge: Challenge  # published, open to everyone, with one phase on the lab, open now
+    team: Team  # lena's team in the challenge, no entry yet
+    invite: TeamInvite  # lena's team invites nina, who has not answered
     # marker -> the personas who may see it; every other persona must never get it in an answer
     secrets: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
@@ -115,6 +120,19 @@ def _finished_job(requested_by: User, cohort: Cohort, marker: str) -> Job:
     job.result_file.save("gradebook.csv", text_file(f"username,final\n{marker},80\n"), save=False)
     job.save()
     return job
+
+
+def _open_challenge(lab: Lab) -> Challenge:
+    challenge = Challenge.objects.create(slug="world-cup", title_en="World cup", rules_en="Be fair.", published=True)
+    now = timezone.now()
+    Phase.objects.create(
+        challenge=challenge,
+        lab=lab,
+        title_en="Main",
+        starts_at=now - dt.timedelta(days=1),
+        ends_at=now + dt.timedelta(30),
+    )
+    return challenge
 
 
 def _curriculum(users: Iterable[User]) -> tuple[Course, Course, LearningPath]:
@@ -202,6 +220,24 @@ def world_build() -> World:
     notification = Notification.objects.create(user=learner, kind=kind, title="SECRET-lena-notification")
     other_notification = Notification.objects.create(user=other_learner, kind=kind, title="SECRET-omar-notification")
     token, _key = token_create(user=learner, name="SECRET-lena-token")
+    challenge = _open_challenge(lab)
+    team = challenge_services.team_create(challenge=challenge, user=learner, name="Lena's team")
+    invite = challenge_services.team_invite(team=team, invited_by=learner, invitee=outsider)
+    # An entry, scored and sealed, of a contestant outside the personas (a persona's would join a
+    # review queue or keep them from joining a team):
+    # its private score is shown to nobody but administrators until the reveal, its whole-set score to
+    # nobody at all (the markers are the scores' first digits, as every page and
+    # the API write them: 0.2718 for 0.27182818, 0.314 for 0.31415926 (rounded to 0.3142 on pages)).
+    contestant = UserFactory(role=Role.LEARNER, username="eve")
+    entry_run = finished_run(contestant, lab)
+    Run.objects.filter(pk=entry_run.pk).update(sealed=True, score=None, passed=None, sealed_score=0.31415926)
+    Entry.objects.create(
+        phase=challenge.phases.get(),
+        run=entry_run,
+        learner=contestant,
+        public_score=0.4321,
+        private_score=0.27182818,
+    )
 
     lena_side, omar_side = ("learner", "mentor", "admin_user"), ("other_learner", "other_mentor", "admin_user")
     secrets = {
@@ -222,6 +258,8 @@ def world_build() -> World:
         "SECRET-draft-lesson": ADMIN,
         "SECRET-draft-lab": STAFF,  # the review queue's lab filter lists every lab
         "SECRET-autumn-cohort": ADMIN,
+        "0.2718": ADMIN,  # the entry's private score, before the reveal
+        "0.314": (),  # the whole hidden set's score of the entry: sealed, shown to no one
     }
     return World(
         users=users,
@@ -243,6 +281,9 @@ def world_build() -> World:
         note=note,
         review=review,
         token=token,
+        challenge=challenge,
+        team=team,
+        invite=invite,
         secrets=secrets,
     )
 

@@ -11,6 +11,7 @@ SEEDERS: list[str] = [
     "labs.demo_seed.demo_labs_seed",
     "courses.demo_seed.demo_curriculum_seed",
     "mentorship.demo_seed.demo_cohort_seed",
+    "challenges.demo_seed.demo_challenge_seed",
 ]
 # With --with-runs: the demo learners' submissions, queued for the lab worker (make run does this).
 RUN_SEEDERS: list[str] = ["labs.demo_seed.demo_runs_seed"]

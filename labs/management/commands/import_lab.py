@@ -20,7 +20,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
 
-from labs.authoring import lab_import
+from labs.authoring import hidden_seed_for, lab_import
 from labs.lab_folder import LabFolderInvalid, read_lab_folder
 from labs.models import Lab, Run
 from labs.publishing import reference_run_start
@@ -47,7 +47,7 @@ class Command(BaseCommand):
         if not folder.is_dir():
             raise CommandError(f"{folder}: not a folder", returncode=2)
         try:
-            lab_folder = read_lab_folder(folder)
+            lab_folder = read_lab_folder(folder, hidden_seed=hidden_seed_for)
         except LabFolderInvalid as invalid:
             for problem in invalid.problems:
                 self.stderr.write(f"{folder.name}/{problem}")
@@ -58,6 +58,7 @@ class Command(BaseCommand):
             f"{lab.slug}: imported as a draft, dataset v{lab.dataset.version} "
             f"({len(data.x_train)} train, {len(data.x_val)} validation, {len(data.x_test)} test rows)"
         )
+        self.stdout.write(f"{lab.slug}: {lab.get_hidden_data_display()} ([data] hidden)")
         if publish:
             self._publish(lab, lab.wall_seconds + 600 if wait is None else wait)
 
