@@ -7,10 +7,11 @@ class ChallengesConfig(AppConfig):
     verbose_name = _("Challenges")
 
     def ready(self) -> None:
-        from challenges.receivers import lab_notes_receive, run_ended_receive, run_notes_receive, run_sealing_receive
-        from labs.signals import lab_notes_signal, run_ended_signal, run_notes_signal, run_sealing_signal
+        from challenges import receivers
+        from labs import signals
 
-        run_ended_signal.connect(run_ended_receive, dispatch_uid="challenges.run_ended")
-        run_notes_signal.connect(run_notes_receive, dispatch_uid="challenges.run_notes")
-        run_sealing_signal.connect(run_sealing_receive, dispatch_uid="challenges.run_sealing")
-        lab_notes_signal.connect(lab_notes_receive, dispatch_uid="challenges.lab_notes")
+        signals.run_ended_signal.connect(receivers.run_ended_receive, dispatch_uid="challenges.run_ended")
+        signals.run_notes_signal.connect(receivers.run_notes_receive, dispatch_uid="challenges.run_notes")
+        signals.run_sealing_signal.connect(receivers.run_sealing_receive, dispatch_uid="challenges.run_sealing")
+        signals.lab_notes_signal.connect(receivers.lab_notes_receive, dispatch_uid="challenges.lab_notes")
+        signals.run_sharing_signal.connect(receivers.run_sharing_receive, dispatch_uid="challenges.run_sharing")

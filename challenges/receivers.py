@@ -5,11 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib.auth.models import AnonymousUser
+from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from challenges.models import Entry, Phase
+from challenges.models import Entry, Phase, Rerun
 from challenges.selectors import PUBLIC_DECIMALS, challenges_visible, rounded
 from challenges.services import run_scores_store
 from core.models import User
@@ -79,3 +80,10 @@ def lab_notes_receive(
     """``labs.signals.lab_notes_signal``: on the page of a lab that a challenge seals, until when."""
     note = _sealed_until(lab=lab, viewer=viewer)
     return None if note is None else [note]
+
+
+def run_sharing_receive(sender: Any, *, viewer: User, **kwargs: Any) -> Q:
+    """``labs.signals.run_sharing_signal``: a team's members see each other's entries in its challenge,
+    and their re-runs (a subquery: a join through the members would repeat a run once per member)."""
+    entries = Entry.objects.filter(team__members__user=viewer)
+    return Q(pk__in=entries.values("run_id")) | Q(pk__in=Rerun.objects.filter(entry__in=entries).values("run_id"))

@@ -15,7 +15,13 @@ AnonymousUser), by ``labs.views.lab_detail``; receivers answer as to ``run_notes
 ``run_sealing_signal``: a run of a lab is about to be created. Sent with ``lab`` (Lab), by
 ``labs.services``; a receiver returns True when the new runs of that lab must be sealed (a
 challenge's phase on the lab is not revealed yet: a run's score on the whole hidden set, beside the
-phase's public score, would tell its private one), else False or None. Read only."""
+phase's public score, would tell its private one), else False or None. Read only.
+
+``run_sharing_signal``: who else may see runs. Sent with ``viewer`` (a signed-in User), by
+``labs.permissions``; a receiver returns a ``Q`` over Run that matches the runs shared with that
+viewer besides their own, their mentees' and (administrators) everyone's — a team's challenge entries
+with its members — or None. Seeing a shared run is seeing its page, curve, log, code and files; acting
+on it (cancel, re-run) and its mentor's reviews stay the learner's side's. Read only."""
 
 from __future__ import annotations
 
@@ -25,3 +31,4 @@ run_ended_signal = django.dispatch.Signal()
 run_notes_signal = django.dispatch.Signal()
 lab_notes_signal = django.dispatch.Signal()
 run_sealing_signal = django.dispatch.Signal()
+run_sharing_signal = django.dispatch.Signal()

@@ -18,7 +18,6 @@ from core import selectors as core_selectors
 from core.models import User
 from labs import selectors as labs_selectors
 from labs.models import Run
-from labs.permissions import can_view_run
 from mentorship import selectors, services
 from mentorship.forms import QueueFilterForm
 from mentorship.models import Dismissal, DismissReason, MentorNote, Review, SessionRecord, Verdict
@@ -130,9 +129,10 @@ class ReviewQueueApi(APIView):
 
 
 def _run_for(request: Request, run_id: int) -> Run:
-    """The run, if the user may see it (else 404); a 403 follows for one who may not mentor it."""
+    """The run, if the user is on its learner's side (the learner, their mentor, an administrator; else
+    404: a run shared with a teammate shares no reviews); a 403 follows for one who may not mentor it."""
     run = labs_selectors.run_with_context(run_id)
-    if run is None or not can_view_run(request.user, run):
+    if run is None or not can_see_learner(request.user, run.submission.learner_id):
         raise Http404
     return run
 

@@ -8,7 +8,7 @@ from typing import Any
 
 from django import template
 
-from cohorts.permissions import can_mentor
+from cohorts.permissions import can_mentor, can_see_learner
 from labs.models import Run
 from mentorship import selectors
 
@@ -18,8 +18,10 @@ register = template.Library()
 @register.simple_tag(takes_context=True)
 def run_reviews(context: template.Context, run: Run) -> dict[str, Any]:
     """The run's reviews, its code lines with their comments, and whether the viewer may review it."""
-    reviews = selectors.reviews_of(run)
     user = context["request"].user
+    # A mentor's reviews are the learner's side's (the learner, their mentor, administrators): a run
+    # shared with others (a teammate's challenge entry) shows its code without them.
+    reviews = selectors.reviews_of(run) if can_see_learner(user, run.submission.learner_id) else []
     return {
         "reviews": reviews,
         "code_lines": selectors.code_with_comments(run.submission.code, reviews),
