@@ -33,6 +33,8 @@ from cohorts.models import Cohort
 from core.models import NotificationKind, User
 from core.preferences import language_of
 from labs.models import Lab, Run, RunState, Submission
+from labs.publishing import PublishRefused, reference_run_start
+from labs.selectors import reference_result
 from labs.services import run_create, runs_unseal, submission_create
 from notifications.services import notify
 
@@ -365,9 +367,26 @@ def challenge_create(
     except IntegrityError as exc:  # a concurrent request took the slug
         raise ValidationError({"slug": _("A challenge with this slug already exists.")}) from exc
     challenge.cohorts.set(cohorts)
-    for position, spec in enumerate(phases, start=1):
+    created = [
         _phase_create(challenge=challenge, position=position, spec=spec)
+        for position, spec in enumerate(phases, start=1)
+    ]
+    for lab in {phase.lab_id: phase.lab for phase in created}.values():
+        _reference_run_ensure(lab)
     return challenge
+
+
+def _reference_run_ensure(lab: Lab) -> None:
+    """Queue the lab's reference solution when it has no scored reference run: its row is a baseline of
+    every leaderboard of the lab's phases (``selectors.baseline_rows``). Never sealed: it is no one's
+    entry, and its scores are the lab's published yardstick."""
+    lab = Lab.objects.select_related("reference_run").get(pk=lab.pk)  # as it is now, not as the caller read it
+    if reference_result(lab) is not None or (lab.reference_run is not None and not lab.reference_run.is_final):
+        return
+    try:
+        reference_run_start(lab=lab, publish=False)
+    except PublishRefused:  # no data or no reference solution: the trivial baseline stands alone
+        logger.info("challenge lab %s: no reference run to start", lab.slug)
 
 
 def _phase_create(*, challenge: Challenge, position: int, spec: Mapping[str, Any]) -> Phase:

@@ -8,6 +8,7 @@ from django.utils import timezone
 from challenges.models import Challenge, Phase
 from core.models import User
 from core.roles import primary_role
+from labs.publishing import REFERENCE_USERNAME
 
 
 @pytest.mark.django_db
@@ -15,7 +16,9 @@ from core.roles import primary_role
 def test_seed_demo_creates_the_demo_people_with_their_roles_and_is_idempotent() -> None:
     call_command("seed_demo")
     call_command("seed_demo")
-    roles = {u.username: primary_role(u) for u in User.objects.all()}
+    # (and the platform's own inactive account that runs the challenge labs' reference solutions)
+    roles = {u.username: primary_role(u) for u in User.objects.filter(is_active=True)}
+    assert not User.objects.filter(is_active=False).exclude(username=REFERENCE_USERNAME).exists()
     assert roles == {
         "admin": "admin",
         "mentor": "mentor",
@@ -47,6 +50,8 @@ def test_seed_demo_opens_digits_cup_on_digits_cnn_with_a_final_on_a_lab_fit_for_
     assert (first.submissions_per_day, first.blind, first.final_picks, first.rerun_seeds) == (5, False, 2, 3)
     assert final.lab.slug == "two-spirals" and final.lab.fit_for_ranking and final.title_en.startswith("Final")
     assert final.starts_at == first.ends_at and final.ends_at - final.starts_at == dt.timedelta(days=7)
+    # both labs' reference solutions are queued: a baseline row on each leaderboard once they are scored
+    assert first.lab.reference_run.state == final.lab.reference_run.state == "queued"
 
     before = list(Phase.objects.order_by("pk").values())
     call_command("seed_demo", verbosity=0)  # idempotent: the same challenge, its dates and secret seeds unchanged

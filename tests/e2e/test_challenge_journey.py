@@ -116,6 +116,8 @@ def test_a_challenge_from_its_creation_to_the_reveal(
     expect(final.locator("[data-testid=final-row]")).to_have_count(2)
     expect(final.locator("[data-testid=final-row]").first).to_contain_text("3")  # three re-runs
     expect(final.get_by_test_id("move").first).to_be_visible()
+    # the lab's reference solution, queued when the challenge was created, is a baseline row by now
+    expect(mine.get_by_test_id("baseline-row").filter(has_text="Reference solution")).to_be_visible()
     mine.screenshot(path=str(RESULTS / "challenge-journey-revealed.png"), full_page=True)
     mine.goto("/notifications/")
     expect(mine.locator("main")).to_contain_text("The final ranking of Spiral sprint is revealed.")

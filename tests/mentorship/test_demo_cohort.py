@@ -10,7 +10,7 @@ from django.core.management import call_command
 
 from cohorts.models import Cohort
 from labs.demo_seed import DEMO_SUBMISSIONS
-from labs.models import Run, RunState
+from labs.models import Run, RunState, Submission
 from mentorship import selectors
 from mentorship.models import Rubric
 from tests.labs.test_pipeline import wait_until_final
@@ -29,9 +29,14 @@ def test_demo_cohort_has_mentors_deadlines_rubrics_and_real_runs_to_review(
     assert pairs == {("learner", "mentor"), ("learner2", "mentor2")}
     assert cohort.deadlines.count() == 4 and Rubric.objects.count() == 4
 
-    runs = [wait_until_final(run) for run in Run.objects.select_related("submission__lab", "submission__learner")]
+    every = [wait_until_final(run) for run in Run.objects.select_related("submission__lab", "submission__learner")]
+    assert all(run.state == RunState.SUCCEEDED for run in every), [(r.state, r.reason) for r in every]
+    # the demo challenge's labs' reference solutions (its leaderboards' baseline rows), never sealed
+    references = [r for r in every if r.submission.source == Submission.Source.REFERENCE]
+    assert sorted(r.submission.lab.slug for r in references) == ["digits-cnn", "two-spirals"]
+    assert all(r.score is not None and not r.sealed for r in references)
+    runs = [r for r in every if r.submission.source != Submission.Source.REFERENCE]
     assert len(runs) == len(DEMO_SUBMISSIONS)
-    assert all(run.state == RunState.SUCCEEDED for run in runs), [(r.state, r.reason) for r in runs]
     # two-spirals is the demo challenge's Final lab: its runs are sealed until the Final is revealed
     # (challenges.receivers.run_sealing_receive); their withheld score passes all the same.
     assert {r.submission.lab.slug for r in runs if r.sealed} == {"two-spirals"}
