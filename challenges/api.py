@@ -7,13 +7,11 @@ final picks. Reads go through ``challenges.selectors``, which own every rule of 
 from __future__ import annotations
 
 import math
-from datetime import datetime
 
 from django.core.exceptions import ValidationError
 from django.db.models import Prefetch, QuerySet
 from django.http import Http404
 from django.urls import reverse
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field, extend_schema_view
@@ -41,16 +39,6 @@ MAX_TOTAL = 100_000
 MAX_FINAL_PICKS = 10
 MAX_RERUN_SEEDS = 10
 MAX_POSITION = 32767
-
-
-def phase_state(phase: Phase, now: datetime | None = None) -> str:
-    """The phase's state now: upcoming, open, ended (private scores still hidden) or revealed."""
-    now = now or timezone.now()
-    if phase.revealed_at is not None:
-        return "revealed"
-    if phase.has_ended(now):
-        return "ended"
-    return "open" if phase.is_open(now) else "upcoming"
 
 
 # --- Output ---------------------------------------------------------------------------------------
@@ -92,7 +80,7 @@ class PhaseSerializer(serializers.ModelSerializer):
         ]
 
     def get_state(self, phase: Phase) -> str:
-        return phase_state(phase)
+        return selectors.phase_state(phase)
 
 
 class PhaseDetailSerializer(PhaseSerializer):

@@ -250,8 +250,19 @@ def _public_standings(phase: Phase, entries: Iterable[Entry]) -> list[tuple[int,
     return _ranked(standings, lambda s: rounded(s.best.public_score), higher_is_better=phase.lab.higher_is_better)
 
 
-def _visibility(*, phase: Phase, viewer: User | AnonymousUser) -> tuple[bool, bool]:
-    """(public scores shown, private scores shown) to ``viewer`` now."""
+def phase_state(phase: Phase, now: datetime | None = None) -> str:
+    """The phase's state now: "upcoming", "open", "ended" (private ranking not yet out) or "revealed"."""
+    now = now or timezone.now()
+    if phase.revealed_at is not None:
+        return "revealed"
+    if phase.has_ended(now):
+        return "ended"
+    return "open" if phase.is_open(now) else "upcoming"
+
+
+def scores_visible(*, phase: Phase, viewer: User | AnonymousUser) -> tuple[bool, bool]:
+    """(public scores shown, private scores shown) to ``viewer`` now: public ones but in a blind phase
+    before its end, private ones once revealed; administrators see both."""
     admin = is_admin(viewer)
     return admin or not phase.blind or phase.has_ended(), admin or phase.revealed_at is not None
 
@@ -261,7 +272,7 @@ def public_leaderboard(*, phase: Phase, viewer: User | AnonymousUser) -> list[Ro
     ``PUBLIC_DECIMALS``). Private scores (of that best entry) only once revealed, or to
     administrators; in a blind phase, until it ends, neither scores nor ranks but to administrators
     (an order would tell the scores). A constant number of queries."""
-    show_public, show_private = _visibility(phase=phase, viewer=viewer)
+    show_public, show_private = scores_visible(phase=phase, viewer=viewer)
     rows = [
         Row(
             rank=rank if show_public else None,
@@ -319,7 +330,7 @@ def baseline_rows(*, phase: Phase, viewer: User | AnonymousUser) -> list[Row]:
     """The rows every leaderboard shows for comparison, never ranked among learners: the lab's
     reference solution and a trivial baseline (a constant guess from the training labels), under the
     same rules of what ``viewer`` may see as the learners' rows."""
-    show_public, show_private = _visibility(phase=phase, viewer=viewer)
+    show_public, show_private = scores_visible(phase=phase, viewer=viewer)
     rows = []
     reference = reference_result(phase.lab)
     if reference is not None:

@@ -45,30 +45,18 @@ BOARD_POLL_SECONDS = 10  # how often an open phase's leaderboard asks for news (
 
 @dataclass(frozen=True)
 class PhaseView:
-    """A phase with its state now: "upcoming", "open", "ended" (private ranking not yet out) or
-    "revealed"."""
+    """A phase with its state now (``selectors.phase_state``)."""
 
     phase: Phase
     state: str
 
     @property
-    def fit_for_ranking(self) -> bool | None:
-        """Whether the phase's lab is fit for ranking (its test rows exist nowhere a learner reads);
-        None where the lab does not say."""
-        value = getattr(self.phase.lab, "fit_for_ranking", None)
-        return None if value is None else bool(value)
+    def fit_for_ranking(self) -> bool:
+        return self.phase.lab.fit_for_ranking
 
 
 def _phase_view(phase: Phase, now: datetime) -> PhaseView:
-    if phase.revealed_at is not None:
-        state = "revealed"
-    elif phase.has_ended(now):
-        state = "ended"
-    elif phase.is_open(now):
-        state = "open"
-    else:
-        state = "upcoming"
-    return PhaseView(phase=phase, state=state)
+    return PhaseView(phase=phase, state=selectors.phase_state(phase, now))
 
 
 def _visible_challenge(request: HttpRequest, slug: str) -> Challenge:
@@ -92,11 +80,6 @@ def _team_of(request: HttpRequest, challenge: Challenge) -> Team | None:
     return selectors.team_of(challenge=challenge, user=request.user)
 
 
-def _public_shown(phase: Phase, viewer: Any) -> bool:
-    """Whether public scores are shown to ``viewer`` now (a blind phase hides them until its end)."""
-    return is_admin(viewer) or not phase.blind or phase.has_ended()
-
-
 def _board_context(request: HttpRequest, phase: Phase, team: Team | None) -> dict[str, Any]:
     """The public leaderboard of ``phase`` and its baselines, as ``viewer`` may see them."""
     rows: list[Row] = selectors.public_leaderboard(phase=phase, viewer=request.user)
@@ -106,7 +89,7 @@ def _board_context(request: HttpRequest, phase: Phase, team: Team | None) -> dic
         "rows": rows,
         "baselines": baselines,
         "show_private": any(row.private_score is not None for row in rows + baselines),
-        "show_public": _public_shown(phase, request.user),
+        "show_public": selectors.scores_visible(phase=phase, viewer=request.user)[0],
         "my_team_id": team.pk if team else None,
         "my_id": request.user.pk if request.user.is_authenticated else None,
         "board_open": phase.is_open(),
@@ -217,7 +200,7 @@ def _detail_page(
     if user.is_authenticated:
         entries = list(selectors.entries_of(phase=current, contestant=user).select_related("run", "learner"))
         chosen = any(entry.final for entry in entries)
-        show_public = _public_shown(current, user)
+        show_public = selectors.scores_visible(phase=current, viewer=user)[0]
         defaults = (
             {e.pk for e in selectors.final_picks_default(phase=current, contestant=user)}
             if not chosen and show_public
