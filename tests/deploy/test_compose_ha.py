@@ -207,12 +207,20 @@ def sentinel_cluster() -> Iterator[dict]:
             text = SENTINEL_CONF.read_text().replace("port 26379", f"port {port}")
             text = re.sub(r"sentinel monitor (\S+) redis 6379", rf"sentinel monitor \1 127.0.0.1 {primary}", text)
             text = text.replace("down-after-milliseconds academy 5000", "down-after-milliseconds academy 1000")
+            # three sentinels that start together may split their first vote: retry in seconds, not minutes
+            text = text.replace("failover-timeout academy 60000", "failover-timeout academy 3000")
             config = folder / f"sentinel-{index}.conf"
             config.write_text(text + f"\nbind 127.0.0.1\ndir {folder}\n")
             start(f"sentinel-{index}", str(config), "--sentinel")
-        ask = redis.Redis(port=sentinels[0], socket_timeout=2)
-        wait_for(lambda: len(ask.sentinel_sentinels(master)) == 2, 20, "the sentinels to find each other")
-        wait_for(lambda: len(ask.sentinel_slaves(master)) == 1, 20, "the sentinels to find the replica")
+        asks = [redis.Redis(port=port, socket_timeout=2) for port in sentinels]
+        ask = asks[0]
+        # every sentinel knows the two others and the replica before anything fails: one that does not
+        # cannot vote, and the failover would wait for its next try
+        for each in asks:
+            wait_for(
+                lambda each=each: len(each.sentinel_sentinels(master)) == 2, 20, "the sentinels to find each other"
+            )
+            wait_for(lambda each=each: len(each.sentinel_slaves(master)) == 1, 20, "the sentinels to find the replica")
         yield {
             "master": master,
             "quorum": quorum,
