@@ -15,6 +15,7 @@ import secrets
 import socket
 import socketserver
 import threading
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -307,7 +308,17 @@ def worker_processes(worker_pid: int) -> set[int]:
     return pids
 
 
-def left_behind(worker_pid: int) -> list[str]:
+def left_behind(worker_pid: int, *, settle_seconds: float = 5.0) -> list[str]:
+    """``_left_behind_now``, asked again for up to ``settle_seconds`` while it finds something: a
+    process that is still exiting when the run's result arrives (no cgroup left, an empty command
+    line) is gone a moment later; one that was truly left behind stays, and is reported."""
+    deadline = time.monotonic() + settle_seconds
+    while (problems := _left_behind_now(worker_pid)) and time.monotonic() < deadline:
+        time.sleep(0.25)
+    return problems
+
+
+def _left_behind_now(worker_pid: int) -> list[str]:
     """Sandbox processes of this worker that are not idle warm members, while it runs no job.
 
     A sandbox's cgroup is named after the slot and the worker process that owns it; processes
