@@ -10,6 +10,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from challenges.models import Challenge, Entry, Phase
+from challenges.services import PHASE_FIELDS
 from labs.forms import param_fields_add, params_chosen
 
 if TYPE_CHECKING:
@@ -17,6 +18,8 @@ if TYPE_CHECKING:
 
 DATETIME_LOCAL = "%Y-%m-%dT%H:%M"
 RESERVED_SLUGS = {"new"}  # /challenges/new/ is the form itself
+# The first phase's fields as the creation form names them: the challenge's own titles take the plain names.
+PHASE_FORM_NAMES = {"title_en": "phase_title_en", "title_zh": "phase_title_zh"}
 
 
 class EntryForm(forms.Form):
@@ -147,19 +150,7 @@ class ChallengeCreateForm(forms.Form):
         "cohorts",
         "published",
     )
-    PHASE_FIELDS = (
-        "lab",
-        "phase_title_en",
-        "phase_title_zh",
-        "starts_at",
-        "ends_at",
-        "submissions_per_day",
-        "submissions_total",
-        "blind",
-        "final_picks",
-        "rerun_seeds",
-        "public_fraction",
-    )
+    PHASE_FIELDS = tuple(PHASE_FORM_NAMES.get(name, name) for name in PHASE_FIELDS)
 
     def __init__(self, *args: Any, labs: Any, cohorts: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -194,20 +185,7 @@ class ChallengeCreateForm(forms.Form):
 
     def phase(self) -> dict[str, Any]:
         """The first phase as ``challenge_create`` takes it: Phase's field names."""
-        data = self.cleaned_data
-        return {
-            "lab": data["lab"],
-            "title_en": data["phase_title_en"],
-            "title_zh": data["phase_title_zh"],
-            "starts_at": data["starts_at"],
-            "ends_at": data["ends_at"],
-            "submissions_per_day": data["submissions_per_day"],
-            "submissions_total": data["submissions_total"],
-            "blind": data["blind"],
-            "final_picks": data["final_picks"],
-            "rerun_seeds": data["rerun_seeds"],
-            "public_fraction": data["public_fraction"],
-        }
+        return {name: self.cleaned_data[PHASE_FORM_NAMES.get(name, name)] for name in PHASE_FIELDS}
 
     def challenge(self) -> dict[str, Any]:
         data = self.cleaned_data
