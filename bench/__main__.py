@@ -18,6 +18,7 @@ BENCHMARKS = (
     "throughput",  # P3
     "page_queries",  # P4
     "page_load",  # P5
+    "live",  # P6, P7
     "fair_share",
     "runner_startup",
     "broker_candidates",
@@ -34,6 +35,8 @@ GOALS = {
     "P4": (operator.le, 15, "most SQL queries on any page at 10,000 rows"),
     "P4_growth": (operator.le, 0, "extra queries at 10,000 rows vs 10"),
     "P5": (operator.le, 3, "worst page p95 ÷ trivial view p95, 50 clients"),
+    "P6": (operator.le, 1.2, "site CPU with 500 pages watching unchanging runs ÷ nobody watching"),
+    "P7": (operator.lt, 250, "ms a worker's progress event → shown on the run page in a browser"),
     "FAIR_wait_runs": (operator.le, 1.5, "another learner's wait behind a 100-run burst, in runs"),
     "OUTAGE_stopped_ms": (operator.lt, 100, "slowest request's median (ms), broker stopped"),
     "OUTAGE_hung_ms": (operator.lt, 100, "slowest request's median (ms), broker hung"),

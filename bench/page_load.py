@@ -12,6 +12,9 @@ only the first run pays for generating it). Without PostgreSQL the benchmark say
 prints no figure.
 
     .venv/bin/python -m bench.page_load [--requests 500] [--concurrency 50]
+
+The web tier's sizing (deploy/Dockerfile.web) was chosen with ``--workers N --threads T`` (gunicorn's
+gthread workers when T > 1; default: 2 × cores + 1 sync workers) and ``--pages run,lab`` (some pages only).
 """
 
 from __future__ import annotations
@@ -36,6 +39,7 @@ SIZE = {"learners": 10_000, "courses": 200, "runs": 100_000}
 GOAL = 3.0
 ROUNDS = int(os.environ.get("BENCH_REPEATS", "3"))
 P95 = re.compile(r"^\s*95%\s+(\d+)", re.MULTILINE)
+RATE = re.compile(r"^Requests per second:\s+([\d.]+)", re.MULTILINE)
 FAILED = re.compile(r"^(Failed requests|Non-2xx responses):\s+(\d+)", re.MULTILINE)
 
 
@@ -100,8 +104,9 @@ def prepare(env: dict[str, str]) -> dict[str, str]:
     return {page: (path, cookies[username]) for page, (path, username) in targets.items()}
 
 
-def ab_p95(url: str, cookie: str, *, requests: int, concurrency: int) -> int:
-    """p95 latency in ms of ``requests`` GETs with ``concurrency`` clients; fails on any non-2xx."""
+def ab(url: str, cookie: str, *, requests: int, concurrency: int) -> tuple[int, float]:
+    """p95 latency in ms and requests per second of ``requests`` GETs with ``concurrency`` clients;
+    fails on any non-2xx."""
     out = subprocess.run(
         ["ab", "-q", "-k", "-n", str(requests), "-c", str(concurrency), "-C", cookie, url],
         capture_output=True,
@@ -111,10 +116,16 @@ def ab_p95(url: str, cookie: str, *, requests: int, concurrency: int) -> int:
     for label, count in FAILED.findall(out):
         if int(count):
             raise SystemExit(f"{url}: {count} {label.lower()}\n{out}")
-    return int(P95.search(out).group(1))
+    return int(P95.search(out).group(1)), float(RATE.search(out).group(1))
 
 
-def main(requests: int, concurrency: int) -> list[str]:
+def gunicorn_sizing(workers: int | None, threads: int) -> list[str]:
+    """gunicorn's options: ``workers`` processes (default 2 × cores + 1), each ``threads`` threads (gthread)."""
+    workers = workers or 2 * len(os.sched_getaffinity(0)) + 1
+    return ["-w", str(workers), *(["--worker-class", "gthread", "--threads", str(threads)] if threads > 1 else [])]
+
+
+def main(requests: int, concurrency: int, workers: int | None = None, threads: int = 1, only: str = "") -> list[str]:
     if shutil.which("ab") is None:
         raise SystemExit("ab (ApacheBench) is missing: run `make system-deps` (Debian package apache2-utils)")
     database = os.environ.get("BENCH_DATABASE_URL", DEFAULT_DB)
@@ -132,12 +143,16 @@ def main(requests: int, concurrency: int) -> list[str]:
         "DJANGO_SECURE_SSL_REDIRECT": "0",
         "DATABASE_URL": database,
         "VAR_DIR": tmp,
+        "STATIC_ROOT": f"{tmp}/static",  # collectstatic's copy: not in the checkout, where tests would meet it
         "DATASET_STORAGE_DIR": tmp,
     }
     pages = prepare(env)
-    workers = 2 * len(os.sched_getaffinity(0)) + 1
+    if only:
+        pages = {page: target for page, target in pages.items() if page == "trivial" or page in only.split(",")}
+    sizing = gunicorn_sizing(workers, threads)
+    print(f"  gunicorn {' '.join(sizing)}", flush=True)
     server = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "config.wsgi", "-b", f"127.0.0.1:{port}", "-w", str(workers)],
+        [sys.executable, "-m", "gunicorn", "config.wsgi", "-b", f"127.0.0.1:{port}", *sizing],
         cwd=REPO,
         env={**os.environ, **env},
         stdout=subprocess.DEVNULL,
@@ -152,21 +167,21 @@ def main(requests: int, concurrency: int) -> list[str]:
             except OSError:
                 time.sleep(0.2)
         for path, cookie in pages.values():  # warm every worker's caches and connections
-            ab_p95(base + path, cookie, requests=max(50, requests // 10), concurrency=concurrency)
+            ab(base + path, cookie, requests=max(50, requests // 10), concurrency=concurrency)
         ratios: dict[str, list[float]] = {page: [] for page in pages if page != "trivial"}
         trivials = []
         for round_ in range(ROUNDS):  # side by side: each round measures the trivial view, then every page
-            trivial = max(
-                1, ab_p95(base + pages["trivial"][0], pages["trivial"][1], requests=requests, concurrency=concurrency)
-            )
+            path, cookie = pages["trivial"]
+            trivial, rate = ab(base + path, cookie, requests=requests, concurrency=concurrency)
+            trivial = max(1, trivial)
             trivials.append(trivial)
-            line = []
+            line = [f"trivial {trivial} ({rate:.0f}/s)"]
             for page in ratios:
                 path, cookie = pages[page]
-                p95 = ab_p95(base + path, cookie, requests=requests, concurrency=concurrency)
+                p95, rate = ab(base + path, cookie, requests=requests, concurrency=concurrency)
                 ratios[page].append(p95 / trivial)
-                line.append(f"{page} {p95}")
-            print(f"  round {round_ + 1}: p95 ms: trivial {trivial}, " + ", ".join(line), flush=True)
+                line.append(f"{page} {p95} ({rate:.0f}/s)")
+            print(f"  round {round_ + 1}: p95 ms (requests/s): " + ", ".join(line), flush=True)
     finally:
         server.terminate()
         server.wait(timeout=30)
@@ -182,6 +197,9 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser()
     parser.add_argument("--requests", type=int, default=500)
     parser.add_argument("--concurrency", type=int, default=50)
+    parser.add_argument("--workers", type=int, default=None, help="gunicorn processes (default 2 × cores + 1)")
+    parser.add_argument("--threads", type=int, default=1, help="threads per process (gthread when above 1)")
+    parser.add_argument("--pages", default="", help="comma-separated pages to measure (default: all)")
     args = parser.parse_args()
-    for line in main(args.requests, args.concurrency):
+    for line in main(args.requests, args.concurrency, args.workers, args.threads, args.pages):
         print(line)

@@ -12,15 +12,17 @@ from django.utils.translation import gettext as _
 
 from challenges.models import Entry, Phase, Rerun
 from challenges.selectors import PUBLIC_DECIMALS, challenges_visible, rounded
-from challenges.services import run_scores_store
+from challenges.services import baselines_changed, run_scores_store
 from core.models import User
 from labs.models import Lab, Run
 
 
 def run_ended_receive(sender: Any, *, run_id: int, **kwargs: Any) -> None:
     """``labs.signals.run_ended_signal``: store the run's public and private scores when it is an
-    entry's or a re-run's (inside the transaction that ended the run)."""
+    entry's or a re-run's (inside the transaction that ended the run); a lab's reference run is the
+    baseline of the boards of the phases on the lab."""
     run_scores_store(run_id=run_id)
+    baselines_changed(run_id=run_id)
 
 
 def run_notes_receive(sender: Any, *, run: Run, viewer: User, **kwargs: Any) -> list[tuple[str, str]] | None:

@@ -30,6 +30,7 @@ from challenges.selectors import (
 )
 from challenges.splits import public_private_scores
 from cohorts.models import Cohort
+from core.live import board_topic, live_publish
 from core.models import NotificationKind, User
 from core.preferences import language_of
 from labs.models import Lab, Run, RunState, Submission
@@ -166,15 +167,21 @@ def entry_submit(
         # Sealed: the run's score on the whole hidden set would tell its private part until the reveal.
         run = submission_create(learner=learner, lab=phase.lab, source=source, code=code, params=params, sealed=True)
         Entry.objects.create(phase=phase, run=run, learner=learner, team=team)
+        board_changed(phase=phase)  # the contestant's count of entries
     return run
+
+
+def board_changed(*, phase: Phase) -> None:
+    """Tell the open pages that show ``phase``'s leaderboard that it changed, at commit: they fetch it."""
+    live_publish(board_topic(phase.challenge.slug, phase.position))
 
 
 def run_scores_store(*, run_id: int) -> None:
     """Store the public and private scores of a run that ended, when it is an entry's (both) or a
     re-run's (the private one): scored when the run succeeded with predictions, else none. The same
     run gives the same scores: a second call changes nothing."""
-    entry = Entry.objects.select_related("phase__lab").filter(run_id=run_id).first()
-    rerun = Rerun.objects.select_related("entry__phase__lab").filter(run_id=run_id).first()
+    entry = Entry.objects.select_related("phase__lab", "phase__challenge").filter(run_id=run_id).first()
+    rerun = Rerun.objects.select_related("entry__phase__lab", "entry__phase__challenge").filter(run_id=run_id).first()
     if entry is None and rerun is None:
         return
     phase = entry.phase if entry is not None else rerun.entry.phase
@@ -183,6 +190,13 @@ def run_scores_store(*, run_id: int) -> None:
         Entry.objects.filter(pk=entry.pk).update(public_score=public, private_score=private)
     if rerun is not None:
         Rerun.objects.filter(pk=rerun.pk).update(private_score=private)
+    board_changed(phase=phase)
+
+
+def baselines_changed(*, run_id: int) -> None:
+    """A lab's reference run ended: the boards of the phases on that lab show it as their baseline."""
+    for phase in Phase.objects.filter(lab__reference_run_id=run_id).select_related("challenge"):
+        board_changed(phase=phase)
 
 
 def _run_scores(*, phase: Phase, run_id: int) -> tuple[float | None, float | None]:
@@ -252,6 +266,7 @@ def phase_reveal(*, phase_id: int, now: datetime | None = None) -> bool:
         runs_unseal(run_ids=Entry.objects.filter(phase=phase).values_list("run_id", flat=True))
         _lab_runs_unseal(lab=phase.lab)
         _reveal_notify(phase=phase, contestants=list(finals))
+        board_changed(phase=phase)
     return True
 
 

@@ -32,6 +32,7 @@ from challenges.selectors import FinalPick, FinalRow, Row
 from cohorts import selectors as cohort_selectors
 from cohorts.permissions import is_admin
 from core import selectors as core_selectors
+from core.live import board_topic
 from labs import selectors as lab_selectors
 from labs.permissions import can_view_run
 from labs.throttling import submission_throttled_message, submission_wait
@@ -93,6 +94,8 @@ def _board_context(request: HttpRequest, phase: Phase, team: Team | None) -> dic
         "my_team_id": team.pk if team else None,
         "my_id": request.user.pk if request.user.is_authenticated else None,
         "board_open": phase.is_open(),
+        # The pages follow the board while it is open (static/js/board.js), as the viewer may see it.
+        "live_topics": [board_topic(phase.challenge.slug, phase.position)] if phase.is_open() else [],
     }
 
 

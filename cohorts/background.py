@@ -21,6 +21,7 @@ from django.utils.translation import gettext_lazy
 
 from cohorts.models import Job, JobState
 from core.broker import broker_reachable
+from core.live import job_topic, live_publish
 from core.models import NotificationKind, User
 from core.preferences import language_of
 from notifications.services import notify
@@ -90,6 +91,7 @@ def job_start(*, job: Job) -> None:
     job.state = JobState.RUNNING
     job.error = ""
     job.save(update_fields=["state", "error"])
+    _job_changed(job)
 
 
 def job_finish(*, job: Job, summary: dict[str, int], result_name: str, result_text: str) -> None:
@@ -101,6 +103,7 @@ def job_finish(*, job: Job, summary: dict[str, int], result_name: str, result_te
     job.result_file.save(result_name or f"job-{job.pk}.csv", text_file(result_text), save=False)
     job.finished_at = timezone.now()
     job.save(update_fields=["state", "summary", "result_name", "result_file", "finished_at"])
+    _job_changed(job)
     _notify_requester(job)
 
 
@@ -109,7 +112,13 @@ def job_fail(*, job: Job, error: str) -> None:
     job.error = error
     job.finished_at = timezone.now()
     job.save(update_fields=["state", "error", "finished_at"])
+    _job_changed(job)
     _notify_requester(job)
+
+
+def _job_changed(job: Job) -> None:
+    """Tell the job's open status page that it changed (at commit: a job's steps commit one by one)."""
+    live_publish(job_topic(job.kind, job.pk), state=job.state)
 
 
 def _notify_requester(job: Job) -> None:

@@ -14,6 +14,7 @@ from cohorts import background, selectors, services
 from cohorts.forms import MemberMentorForm, RosterUploadForm
 from cohorts.models import Cohort, Job, JobState
 from cohorts.roster import RosterError, job_roster_import_create
+from core.live import job_topic
 
 
 def admin_only(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
@@ -106,6 +107,7 @@ def job_detail(request: HttpRequest, job_id: int) -> HttpResponse:
         "preview_header": header,
         "preview_rows": rows,
         "can_manage_cohorts": services.can_manage_cohorts(request.user),
+        "live_topics": [] if background.job_is_final(job) else [job_topic(job.kind, job.pk)],
     }
     return render(request, "cohorts/job_detail.html", context)
 

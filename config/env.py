@@ -8,8 +8,9 @@ stop the process at start, so these helpers refuse anything they do not understa
 from __future__ import annotations
 
 import os
-from urllib.parse import urlsplit
+from urllib.parse import urlsplit, urlunsplit
 
+import environ
 from django.core.exceptions import ImproperlyConfigured
 
 _TRUE = {"1", "true", "yes", "on"}
@@ -80,3 +81,31 @@ def env_url(name: str, default: str, schemes: tuple[str, ...]) -> str:
     elif not parts.hostname:
         raise ImproperlyConfigured(f"{name}={value!r} has no host")
     return value
+
+
+CACHE_BACKEND = "core.cache.ResilientRedisCache"
+
+
+def cache_url_from_broker(broker_url: str) -> str:
+    """The default cache: the broker's own Redis, in the next database number (16 wraps to 0).
+
+    ``redis+socket:///path/redis.sock`` (the embedded broker) becomes ``unix:///path/redis.sock?db=1``.
+    A Sentinel broker has no single address a cache could follow: an in-process cache then, and
+    deployments behind Sentinel set ``CACHE_URL`` (deploy/compose-ha.env)."""
+    parts = urlsplit(broker_url.split(";")[0])
+    if parts.scheme == "redis+socket":
+        return f"unix://{parts.path}?db=1"
+    if parts.scheme in ("redis", "rediss"):
+        database = int(parts.path.strip("/") or 0)
+        return urlunsplit(parts._replace(path=f"/{(database + 1) % 16}"))
+    return "locmemcache://"
+
+
+def cache_config(url: str, *, key_prefix: str) -> dict[str, object]:
+    """``CACHES["default"]`` for a cache URL: Redis ones through ``core.cache.ResilientRedisCache``."""
+    scheme = urlsplit(url).scheme
+    if scheme in ("redis", "rediss", "unix"):
+        return {"BACKEND": CACHE_BACKEND, "LOCATION": url, "KEY_PREFIX": key_prefix}
+    if scheme not in ("locmemcache", "dummycache"):
+        raise ImproperlyConfigured(f"CACHE_URL={url!r}: scheme must be redis, rediss, unix, locmemcache or dummycache")
+    return {**environ.Env.cache_url_config(url), "KEY_PREFIX": key_prefix}

@@ -16,3 +16,6 @@ class CoreConfig(AppConfig):
     def ready(self) -> None:
         # Permissions exist only after post_migrate, so the role groups are synced then.
         post_migrate.connect(_sync_roles, sender=self)
+        from core.auth_backend import connect_invalidation  # here: it imports the models
+
+        connect_invalidation()  # cached users and permissions follow every change

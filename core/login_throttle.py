@@ -1,8 +1,9 @@
 """Sign-in throttling: after ``LOGIN_MAX_FAILURES`` wrong passwords for one username, or from one
 address, within ``LOGIN_LOCK_SECONDS``, further attempts are refused with a clear message until
 the window has passed — even with the right password, so guessing gains nothing. A successful
-sign-in clears the username's count. Counts live in the cache (set ``CACHE_URL`` to a shared
-cache such as Redis when several web processes run)."""
+sign-in clears the username's count. Counts live in the shared cache (``CACHE_URL``), so every web
+process sees them, and in a copy inside the process: the shared cache fails open (``core.cache``),
+and an outage of it must not lift the lock, so each process then still counts what it saw."""
 
 from __future__ import annotations
 
@@ -14,8 +15,17 @@ from django import forms
 from django.conf import settings
 from django.contrib.auth.forms import AuthenticationForm
 from django.core.cache import cache
+from django.core.cache.backends.locmem import LocMemCache
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
+
+_local = LocMemCache("login-throttle", {"OPTIONS": {"MAX_ENTRIES": 10_000}})
+
+
+def _failures(key: str, now: float) -> list[float]:
+    """The recent failures of ``key``: the shared count joined with this process's own."""
+    seen = set(cache.get(key, [])) | set(_local.get(key, []))
+    return sorted(t for t in seen if now - t < settings.LOGIN_LOCK_SECONDS)
 
 
 def _key(kind: str, value: str) -> str:
@@ -35,7 +45,7 @@ def locked_for(username: str, request: HttpRequest | None) -> int:
     now = time.time()
     waits = []
     for key in _keys(username, request):
-        failures = [t for t in cache.get(key, []) if now - t < settings.LOGIN_LOCK_SECONDS]
+        failures = _failures(key, now)
         if len(failures) >= settings.LOGIN_MAX_FAILURES:
             waits.append(settings.LOGIN_LOCK_SECONDS - (now - failures[-settings.LOGIN_MAX_FAILURES]))
     return math.ceil(max(waits, default=0))
@@ -44,12 +54,15 @@ def locked_for(username: str, request: HttpRequest | None) -> int:
 def failure_record(username: str, request: HttpRequest | None) -> None:
     now = time.time()
     for key in _keys(username, request):
-        recent = [t for t in cache.get(key, []) if now - t < settings.LOGIN_LOCK_SECONDS]
-        cache.set(key, [*recent, now][-settings.LOGIN_MAX_FAILURES :], settings.LOGIN_LOCK_SECONDS)
+        recent = [*_failures(key, now), now][-settings.LOGIN_MAX_FAILURES :]
+        cache.set(key, recent, settings.LOGIN_LOCK_SECONDS)
+        _local.set(key, recent, settings.LOGIN_LOCK_SECONDS)
 
 
 def failures_clear(username: str) -> None:
-    cache.delete(_key("user", username.strip().lower()))
+    key = _key("user", username.strip().lower())
+    cache.delete(key)
+    _local.delete(key)
 
 
 def locked_message(wait: int) -> str:

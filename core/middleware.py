@@ -1,9 +1,12 @@
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 
 from django.conf import settings
+from django.core.exceptions import DisallowedHost
 from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http.request import split_domain_port
 from django.template.defaultfilters import filesizeformat
 from django.utils import translation
 from django.utils.translation import gettext as _
@@ -80,7 +83,8 @@ def _refusal(request: HttpRequest, message: str, *, status: int) -> HttpResponse
 
 class SecurityHeadersMiddleware:
     """The headers Django does not set itself, on every response: a Content-Security-Policy (no
-    inline script or style: the templates load everything from /static/), a Permissions-Policy and
+    inline script or style: the templates load everything from /static/; ``content_security_policy``),
+    a Permissions-Policy and
     a Cross-Origin-Resource-Policy; and X-Frame-Options on the responses that skip Django's own
     middleware (e.g. the 413 above)."""
 
@@ -89,9 +93,26 @@ class SecurityHeadersMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         response = self.get_response(request)
-        response.headers.setdefault("Content-Security-Policy", settings.CONTENT_SECURITY_POLICY)
+        response.headers.setdefault("Content-Security-Policy", content_security_policy(request))
         response.headers.setdefault("Permissions-Policy", settings.PERMISSIONS_POLICY)
         response.headers.setdefault("Cross-Origin-Resource-Policy", "same-origin")
         if not getattr(response, "xframe_options_exempt", False):
             response.headers.setdefault("X-Frame-Options", settings.X_FRAME_OPTIONS)
         return response
+
+
+def content_security_policy(request: HttpRequest) -> str:
+    """``CONTENT_SECURITY_POLICY``, whose connect-src also allows the events server when it listens on
+    a port of its own (``LIVE_EVENTS_PORT``): the page's host on that port, as static/js/live.js
+    opens it. A host Django refuses gets the policy as it is."""
+    policy, port = settings.CONTENT_SECURITY_POLICY, settings.LIVE_EVENTS_PORT
+    if not port:
+        return policy
+    try:
+        domain, _port = split_domain_port(request.get_host())
+    except DisallowedHost:
+        return policy
+    if not domain:
+        return policy
+    origin = f"{request.scheme}://{domain}:{port}"
+    return re.sub(r"connect-src ([^;]*)", lambda m: f"connect-src {m.group(1)} {origin}", policy, count=1)

@@ -15,7 +15,8 @@ ROLE_PERMISSIONS: dict[str, tuple[str, ...]] = {
 
 
 def primary_role(user: User | AnonymousUser) -> str | None:
-    """The role whose home page the user sees: the most powerful one they hold."""
+    """The role whose home page the user sees: the most powerful one they hold. Every page's navigation
+    asks, so it costs no query on a warm cache: the permissions come from ``core.auth_backend``."""
     if not user.is_authenticated:
         return None
     if user.is_superuser or user.has_perm("core.administer"):

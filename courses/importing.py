@@ -15,6 +15,7 @@ from typing import Any
 
 from django.db import models, transaction
 
+from core.fragments import courses_changed
 from courses.course_files import (
     Bilingual,
     CourseData,
@@ -222,6 +223,7 @@ def _path_upsert(data: PathData, report: ImportReport) -> None:
         PathCourse.objects.bulk_create(
             PathCourse(path=path, course=courses[slug], position=n) for n, slug in enumerate(data.courses, start=1)
         )
+        courses_changed(course.pk for course in courses.values())  # bulk_create sends no post_save
         if not created:
             report.note("path steps", "updated")
     report.paths.append(path.slug)

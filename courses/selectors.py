@@ -4,6 +4,7 @@ courses, lessons and learners (``tests/courses/test_query_budget.py`` holds them
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Protocol, TypeVar
 
 from django.contrib.auth.models import AnonymousUser
 from django.db.models import Case, Count, Exists, IntegerField, OuterRef, Prefetch, Q, QuerySet, Subquery, Value, When
@@ -43,9 +44,13 @@ def _count(queryset: QuerySet) -> Coalesce:
     return Coalesce(Subquery(counted, output_field=IntegerField()), Value(0))
 
 
+def with_lesson_total(courses: QuerySet[Course]) -> QuerySet[Course]:
+    return courses.annotate(lesson_total=_count(Lesson.objects.filter(course=OuterRef("pk"))))
+
+
 def with_progress(courses: QuerySet[Course], user: AnyUser) -> QuerySet[Course]:
     """Annotate ``lesson_total``, ``lessons_done`` and ``enrolled`` (the latter two for ``user``)."""
-    courses = courses.annotate(lesson_total=_count(Lesson.objects.filter(course=OuterRef("pk"))))
+    courses = with_lesson_total(courses)
     if not user.is_authenticated:
         return courses.annotate(lessons_done=Value(0), enrolled=Value(False))
     done = LessonCompletion.objects.filter(user=user, lesson__course=OuterRef("pk")).values("lesson__course_id")
@@ -103,6 +108,11 @@ def course_page(user: AnyUser, slug: str) -> Course | None:
     return courses.filter(slug=slug).first()
 
 
+def course_with_progress(user: AnyUser, slug: str) -> Course | None:
+    """A course ``user`` may see, with their progress (``with_progress``) and nothing else."""
+    return with_progress(courses_visible(user), user).filter(slug=slug).first()
+
+
 def course_progress(*, user: User, course: Course) -> Progress:
     done = LessonCompletion.objects.filter(user=user, lesson__course=course).count()
     return Progress(done=done, total=Lesson.objects.filter(course=course).count())
@@ -142,14 +152,25 @@ def lesson_neighbours(outline: list[Lesson], lesson: Lesson) -> tuple[Lesson | N
     return (outline[index - 1] if index > 0 else None, outline[index + 1] if index + 1 < len(outline) else None)
 
 
+def prerequisites_with_progress(user: AnyUser, course: Course) -> list[Course]:
+    """The published prerequisites of ``course``, with the user's progress on each."""
+    return list(with_progress(course.prerequisites.filter(published=True), user).order_by("slug"))
+
+
 def unmet_prerequisites(user: AnyUser, course: Course) -> list[Course]:
     """Prerequisites of ``course`` the user has not finished (every lesson completed). An unpublished
     prerequisite cannot be taken, so it does not count."""
-    prerequisites = with_progress(course.prerequisites.filter(published=True), user).order_by("slug")
-    return [p for p in prerequisites if not p.progress.complete]
+    return [p for p in prerequisites_with_progress(user, course) if not p.progress.complete]
 
 
-def resume_lesson(outline: list[Lesson], done: set[int], last_id: int | None) -> Lesson | None:
+class _Identified(Protocol):
+    pk: int
+
+
+Item = TypeVar("Item", bound=_Identified)
+
+
+def resume_lesson(outline: list[Item], done: set[int], last_id: int | None) -> Item | None:
     """Where "continue" leads: the lesson last read if it is not done, else the next one not done
     after it (wrapping round to the start); None when every lesson is done."""
     start = next((i for i, lesson in enumerate(outline) if lesson.pk == last_id), 0)
@@ -217,10 +238,15 @@ def cohort_courses(cohort: Cohort) -> QuerySet[Course]:
     return Course.objects.filter(chosen, published=True).values("pk")
 
 
+def cohort_lesson_total(cohort: Cohort) -> int:
+    """The number of lessons in the cohort's courses."""
+    return Lesson.objects.filter(course__in=cohort_courses(cohort)).count()
+
+
 def lessons_done(cohort: Cohort, learners: QuerySet | list[int]) -> tuple[int, dict[int, int]]:
     """The number of lessons in the cohort's courses, and how many each learner has completed."""
     courses = cohort_courses(cohort)
-    total = Lesson.objects.filter(course__in=courses).count()
+    total = cohort_lesson_total(cohort)
     done = dict(
         LessonCompletion.objects.filter(user__in=learners, lesson__course__in=courses)
         .values("user_id")

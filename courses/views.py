@@ -8,9 +8,9 @@ from django.shortcuts import render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from courses import selectors, services
+from courses import fragments, selectors, services
 from courses.filters import CourseFilter
-from courses.models import Course, Lesson, Progress
+from courses.models import Lesson, Progress
 
 CATALOG_PAGE_SIZE = 24  # courses per catalog page (fills whole rows of 2, 3 or 4 cards)
 
@@ -21,14 +21,15 @@ def catalog(request: HttpRequest) -> HttpResponse:
     filters = CourseFilter(request.GET or None, queryset=selectors.courses_visible(user))
     courses = selectors.catalog_courses(user, filters.qs if filters.is_valid() else selectors.courses_visible(user))
     filtering = any(request.GET.get(key) for key in ("q", "level", "tag"))
-    page = Paginator(courses, CATALOG_PAGE_SIZE).get_page(request.GET.get("page"))
+    # The cards come from the cache (courses.fragments), which fetches tags only for cards it renders.
+    page = Paginator(courses.prefetch_related(None), CATALOG_PAGE_SIZE).get_page(request.GET.get("page"))
     context = {
         "filters": filters,
         "filtering": filtering,
         "page": page,
-        "courses": page.object_list,
-        "paths": [] if filtering or page.number > 1 else selectors.paths_with_courses(user),
-        "tags": selectors.tags_in_use(user),
+        "cards": fragments.course_cards(list(page.object_list)),
+        "paths": "" if filtering or page.number > 1 else fragments.catalog_paths(user),
+        "tags": fragments.catalog_tags(user),
         "chosen_tag": request.GET.get("tag", ""),
     }
     return render(request, "courses/catalog.html", context)
@@ -42,30 +43,24 @@ def path_detail(request: HttpRequest, slug: str) -> HttpResponse:
     return render(request, "courses/path_detail.html", context)
 
 
-def _course_or_404(request: HttpRequest, slug: str) -> Course:
-    course = selectors.course_page(request.user, slug)
+def course_detail(request: HttpRequest, slug: str) -> HttpResponse:
+    user = request.user
+    course = selectors.course_with_progress(user, slug)
     if course is None:
         raise Http404
-    return course
-
-
-def course_detail(request: HttpRequest, slug: str) -> HttpResponse:
-    course = _course_or_404(request, slug)
-    done = selectors.completed_lesson_ids(request.user, course)
-    enrollment = selectors.enrollment_of(request.user, course)
-    prerequisites = list(course.prerequisites.all())
-    outline = [lesson for module in course.modules.all() for lesson in module.lessons.all()]
-    for lesson in outline:
-        lesson.course = course  # get_absolute_url without a query per lesson
+    parts = fragments.course_parts(user, course)
+    done = selectors.completed_lesson_ids(user, course)
+    enrollment = selectors.enrollment_of(user, course)
+    prerequisites = selectors.prerequisites_with_progress(user, course)
+    last_read = enrollment.last_lesson_id if enrollment else None
     context = {
         "course": course,
-        "modules": course.modules.all(),
-        "done": done,
+        "parts": parts,
         "enrollment": enrollment,
         "progress": course.progress,
         "prerequisites": prerequisites,
         "unmet": [p for p in prerequisites if not p.progress.complete],
-        "next_lesson": selectors.resume_lesson(outline, done, enrollment.last_lesson_id if enrollment else None),
+        "next_lesson": selectors.resume_lesson(list(parts.outline), done, last_read),
     }
     return render(request, "courses/course_detail.html", context)
 

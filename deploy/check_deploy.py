@@ -40,7 +40,12 @@
   the web Service carries the scrape annotations deploy/prometheus/scrape-config.yaml reads.
 - No probe (Kubernetes) or healthcheck (compose) asks /healthz, the whole platform's status: it is
   503 while no lab worker is registered (the GPU pool idles at zero), which would take healthy web
-  pods out or restart them. Probes ask /readyz (deploy/healthcheck.py) or /livez.
+  pods out or restart them. Probes ask /readyz (deploy/healthcheck.py) or /livez (the events
+  server's own /events/healthz is another thing).
+- The events server (``uvicorn config.live_server:application``, compose `events`, Kubernetes
+  academy-events) holds no database URL and no key of the object store: it checks tokens with the
+  site's key and relays the broker, nothing else. Compose's web names its port (LIVE_EVENTS_PORT);
+  in Kubernetes an Ingress sends /events/ to its Service.
 - The compose profile `ha` runs a replica and sentinels; deploy/compose-ha.env names exactly
   those sentinels and the primary deploy/redis/sentinel.conf watches; resolved with that file
   (the optional second argument), every broker client gets the sentinel URLs.
@@ -121,6 +126,9 @@ SENTINEL_CONF = ROOT / "deploy" / "redis" / "sentinel.conf"
 HA_PROFILE = "ha"
 PROBES = ("readinessProbe", "livenessProbe", "startupProbe")
 FULL_STATUS = "/healthz"  # config.health: 503 while no lab worker is registered, so never a probe
+EVENTS_APP = "config.live_server:application"
+EVENTS_HEALTH = "/events/healthz"  # the events server's own: it answers while its process does
+EVENTS_FORBIDDEN = ("DATABASE_URL", *STORE_CREDENTIALS)
 
 
 def check_k8s() -> tuple[int, list[str]]:
@@ -290,6 +298,7 @@ def check_compose(services: dict) -> list[str]:
         problems += check_probes(f"docker-compose.yml: {service}", {"healthcheck": spec.get("healthcheck")})
     problems += check_compose_storage(services)
     problems += check_compose_site(services)
+    problems += check_compose_events(services)
     return problems
 
 
@@ -298,8 +307,65 @@ def check_probes(where: str, probes: dict[str, object]) -> list[str]:
     return [
         f"{where}: its {name} asks {FULL_STATUS} (503 while no lab worker is registered); use /readyz or /livez"
         for name, probe in probes.items()
-        if FULL_STATUS in json.dumps(probe or {})
+        if FULL_STATUS in json.dumps(probe or {}).replace(EVENTS_HEALTH, "")
     ]
+
+
+def is_events_server(command: object) -> bool:
+    return EVENTS_APP in json.dumps(command or "")
+
+
+def check_compose_events(services: dict) -> list[str]:
+    """The compose `events` service: the events server, without the database or the store, on the
+    port the web tells the pages."""
+    spec = services.get("events")
+    if spec is None or not is_events_server(spec.get("command")):
+        return [f"docker-compose.yml: no service events running {EVENTS_APP}"]
+    environment = compose_environment(spec)
+    problems = [f"docker-compose.yml: events gets {name}" for name in EVENTS_FORBIDDEN if name in environment]
+    port = compose_environment(services.get("web") or {}).get("LIVE_EVENTS_PORT", "")
+    published = [published_port(mapping) for mapping in spec.get("ports") or []]
+    if not port or port not in published:
+        problems.append(f"docker-compose.yml: web's LIVE_EVENTS_PORT ({port!r}) is not a port events publishes")
+    return problems
+
+
+def published_port(mapping: object) -> str:
+    """The host's port of a compose port mapping, long (``{published, target}``) or short (``"8001:8001"``)."""
+    if isinstance(mapping, dict):
+        return str(mapping.get("published", ""))
+    parts = str(mapping).split(":")
+    return parts[-2] if len(parts) > 1 else ""
+
+
+def check_events_pods(documents: list[tuple[Path, dict]]) -> list[str]:
+    """Kubernetes: the events server holds no database URL or store key, and an Ingress routes /events/ to it."""
+    problems, services = [], set()
+    for where, document, pod in workloads(documents):
+        for container in pod.get("containers") or []:
+            if not is_events_server([*(container.get("command") or []), *(container.get("args") or [])]):
+                continue
+            environment = container_environment(container, documents)
+            problems += [f"{where}: the events server gets {name}" for name in EVENTS_FORBIDDEN if name in environment]
+            labels = ((document.get("spec") or {}).get("template") or {}).get("metadata", {}).get("labels") or {}
+            services |= {
+                name
+                for name, service in by_kind(documents, "Service").items()
+                if (service.get("spec") or {}).get("selector")
+                and (service["spec"]["selector"].items() <= labels.items())
+            }
+    if not services:
+        return [*problems, f"deploy/k8s: no Deployment with a Service runs {EVENTS_APP}"]
+    routed = {
+        ((path.get("backend") or {}).get("service") or {}).get("name")
+        for ingress in by_kind(documents, "Ingress").values()
+        for rule in (ingress.get("spec") or {}).get("rules") or []
+        for path in ((rule.get("http") or {}).get("paths") or [])
+        if path.get("path") == "/events/"
+    }
+    if not routed & services:
+        problems.append(f"deploy/k8s: no Ingress sends /events/ to the events server's Service ({sorted(services)})")
+    return problems
 
 
 def check_dockerfile_sources(dockerfile: Path) -> list[str]:
@@ -486,6 +552,7 @@ def check_cluster(documents: list[tuple[Path, dict]]) -> list[str]:
             problems += check_probes(where, {probe: container.get(probe) for probe in PROBES})
     problems += check_cluster_storage(documents)
     problems += check_site_pods(documents)
+    problems += check_events_pods(documents)
     problems += check_object_store(documents)
     deployments = by_kind(documents, "Deployment")
     scaled = {
@@ -671,7 +738,8 @@ def check_site_pods(documents: list[tuple[Path, dict]]) -> list[str]:
     }
     for where, _, pod in workloads(documents):
         for container in pod.get("containers") or []:
-            if str(container.get("image") or "").split(":")[0] != SITE_IMAGE:
+            events = is_events_server(container.get("command"))  # no store key: check_events_pods
+            if str(container.get("image") or "").split(":")[0] != SITE_IMAGE or events:
                 continue
             here = f"{where}/{container.get('name')}"
             environment = container_environment(container, documents)

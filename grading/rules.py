@@ -338,3 +338,8 @@ def learner_grade(
 
 def _rounded(value: float | None) -> float | None:
     return None if value is None else round(value, 2)
+
+
+def two_decimals(value: float | None) -> str:
+    """Points as the gradebook page and its CSV show them: two decimals; empty for none."""
+    return "" if value is None else f"{value:.2f}"

@@ -188,26 +188,6 @@ def _overrides_by_learner(cohort: Cohort, learners: QuerySet) -> dict[int, list[
     return found
 
 
-@dataclass(frozen=True)
-class OverrideLine:
-    member: CohortMember
-    lab: rules.LabSpec | None  # None: the final grade
-    override: rules.Override
-    in_force: bool  # the newest for its (learner, lab); the others are history
-
-
-def gradebook_overrides(book: Gradebook) -> list[OverrideLine]:
-    """Every override of the gradebook's rows, newest first, marking those in force."""
-    lines = []
-    for row in book.rows:
-        if row.grade is None:
-            continue
-        for lab in row.grade.labs:
-            lines += [OverrideLine(row.member, lab.lab, o, o == lab.override) for o in lab.history]
-        lines += [OverrideLine(row.member, None, o, o == row.grade.override) for o in row.grade.history]
-    return sorted(lines, key=lambda line: (line.override.created_at, line.override.override_id), reverse=True)
-
-
 def grades_of(*, learner: User) -> list[Gradebook]:
     """The learner's own grade in each of their cohorts (a one-row gradebook each)."""
     memberships = CohortMember.objects.filter(learner=learner).select_related("cohort").order_by("-cohort__starts_on")

@@ -15,6 +15,7 @@ from cohorts.background import JobOutput, JobRefused, job_enqueue, job_run, spre
 from cohorts.models import Cohort, CohortMember, Job, LabDeadline
 from core.models import User
 from grading.models import GradeOverride
+from grading.rules import two_decimals
 from grading.selectors import Gradebook, can_view_gradebook, gradebook_build, gradebook_members, is_grading_admin
 from labs.models import Lab
 
@@ -115,14 +116,10 @@ def gradebook_csv(book: Gradebook) -> str:
             spreadsheet_safe(str(row.member.mentor or "")),
         ]
         for lab in grade.labs:
-            cells += [lab.counted.run.run_id if lab.counted else "", _number(lab.points)]
-            cells += [lab.counted.days_late if lab.counted else "", _number(lab.review_points)]
-        cells += [_number(grade.lab_part), _number(grade.review_part), _number(grade.course_part)]
-        cells += [_number(grade.computed), _number(grade.final), _("yes") if grade.passed else _("no")]
+            cells += [lab.counted.run.run_id if lab.counted else "", two_decimals(lab.points)]
+            cells += [lab.counted.days_late if lab.counted else "", two_decimals(lab.review_points)]
+        cells += [two_decimals(grade.lab_part), two_decimals(grade.review_part), two_decimals(grade.course_part)]
+        cells += [two_decimals(grade.computed), two_decimals(grade.final), _("yes") if grade.passed else _("no")]
         cells.append(spreadsheet_safe(grade.override.reason) if grade.override else "")
         writer.writerow(cells)
     return out.getvalue()
-
-
-def _number(value: float | None) -> str:
-    return "" if value is None else f"{value:.2f}"

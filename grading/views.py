@@ -19,6 +19,7 @@ from cohorts.models import Cohort
 from core import selectors as core_selectors
 from grading import dashboard, rules, selectors, services
 from grading.forms import GradeOverrideForm
+from grading.gradebook import gradebook_page
 from labs import selectors as lab_selectors
 
 
@@ -36,9 +37,8 @@ def _gradebook_page(
     request: HttpRequest, cohort: Cohort, form: GradeOverrideForm | None = None, status: int = 200
 ) -> HttpResponse:
     members = selectors.gradebook_members(user=request.user, cohort=cohort)
-    # The page is of ids only: gradebook_build fetches the rows themselves, with what they need.
-    page = Paginator(members.values_list("pk", flat=True), GRADEBOOK_PAGE_SIZE).get_page(request.GET.get("page"))
-    book = selectors.gradebook_build(cohort=cohort, members=members.filter(pk__in=list(page)))
+    page = Paginator(members, GRADEBOOK_PAGE_SIZE).get_page(request.GET.get("page"))
+    book = gradebook_page(cohort=cohort, members=list(page))
     if form is None:
         form = GradeOverrideForm(members=[row.member for row in book.rows], labs=book.labs)
     context = {
@@ -46,7 +46,7 @@ def _gradebook_page(
         "book": book,
         "page": page,
         "form": form,
-        "overrides": selectors.gradebook_overrides(book),
+        "overrides": book.overrides,
         "is_admin": selectors.is_grading_admin(request.user),
     }
     return render(request, "grading/gradebook.html", context, status=status)

@@ -19,6 +19,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from cohorts.permissions import is_admin
+from core.live import run_topic
 from labs import selectors
 from labs.authoring import ExportRefused, hidden_seed_for, lab_export, lab_import
 from labs.forms import LabUploadForm
@@ -65,6 +66,7 @@ def authoring_lab(request: HttpRequest, slug: str) -> HttpResponse:
         if imported is not None:
             return _imported(request, imported)
     run = lab.reference_run
+    run_active = run is not None and not run.is_final
     context = {
         "lab": lab,
         "run": run,
@@ -73,7 +75,8 @@ def authoring_lab(request: HttpRequest, slug: str) -> HttpResponse:
         "form": form,
         "problems": problems,
         "poll_ms": settings.RUN_PAGE_POLL_MS,
-        "run_active": run is not None and not run.is_final,
+        "run_active": run_active,
+        "live_topics": [run_topic(run.pk)] if run_active else [],  # static/js/authoring.js follows the run
     }
     return render(request, "labs/authoring/lab_detail.html", context, status=_status(form, problems))
 

@@ -31,6 +31,7 @@ from django.utils import timezone
 
 from cohorts.models import Cohort, CohortMember
 from core.broker import broker_reachable, redis_client
+from core.live import live_publish, run_topic
 from labs.artifacts import run_uploads
 from labs.datasets import dataset_url
 from labs.models import DeviceClass, Run, RunState
@@ -147,6 +148,7 @@ def run_enqueue(*, run_id: int) -> bool:
         logger.exception("could not queue run %s; the sweeper will retry", run.pk)
         return False
     Run.objects.filter(pk=run.pk, token=run.token).update(sent_at=timezone.now())
+    live_publish(run_topic(run.pk), state=run.state)  # its page stops saying that it waits its turn
     _run_mark_queued(run)
     return True
 

@@ -2,6 +2,7 @@
 
 Every state change is a compare-and-set UPDATE guarded by the run's current state and attempt
 token, so a message delivered twice, or a late event of an abandoned attempt, changes nothing.
+Every change is told to the run's open pages at commit (``core.live``: the topic ``run:<id>``).
 Learners hear of a run that ended from here, inside the transaction that moved it to its final
 state: a redelivered event (which moves nothing) tells no one twice, and a rolled-back move tells
 no one at all."""
@@ -19,6 +20,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from core.broker import redis_client
+from core.live import live_publish, run_topic
 from core.models import NotificationKind
 from core.preferences import language_of
 from core.text import db_text
@@ -160,7 +162,10 @@ LIVE_STATES = (RunState.QUEUED, RunState.PREPARING, RunState.RUNNING)
 
 def _move(run_id: int, token: str, from_states: tuple[str, ...], to: str, **fields: Any) -> bool:
     fields["updated_at"] = timezone.now()
-    return bool(Run.objects.filter(pk=run_id, token=token, state__in=from_states).update(state=to, **fields))
+    moved = bool(Run.objects.filter(pk=run_id, token=token, state__in=from_states).update(state=to, **fields))
+    if moved:
+        live_publish(run_topic(run_id), state=to)  # its open pages fetch it again
+    return moved
 
 
 def _started_now() -> Coalesce:
@@ -174,14 +179,15 @@ def _text(value: Any, limit: int) -> str:
 
 @transaction.atomic
 def _on_claimed(run_id: int, token: str, event: Claimed) -> None:
-    Run.objects.filter(pk=run_id, token=token, state__in=LIVE_STATES).update(
+    described = Run.objects.filter(pk=run_id, token=token, state__in=LIVE_STATES).update(
         started_at=_started_now(),
         updated_at=timezone.now(),
         worker_host=_text(event.worker, 200),
         device=_text(event.device, 20),
         sandbox=_text(event.sandbox, 80),
     )
-    _move(run_id, token, (RunState.QUEUED,), RunState.PREPARING)
+    if not _move(run_id, token, (RunState.QUEUED,), RunState.PREPARING) and described:
+        live_publish(run_topic(run_id))  # its worker and device, after an event that came before them
 
 
 def _on_running(run_id: int, token: str) -> None:
@@ -214,6 +220,7 @@ def _progress_apply(run_id: int, token: str, event: ProgressBatch) -> None:
     run.state = RunState.RUNNING
     run.started_at = run.started_at or timezone.now()
     run.save(update_fields=["curve", "log", "state", "started_at", "updated_at"])
+    live_publish(run_topic(run_id), state=run.state)
 
 
 def _metric_point(event: dict[str, Any]) -> dict[str, Any] | None:
@@ -320,6 +327,7 @@ def run_score(*, run_id: int) -> None:
             run.state, run.score, run.passed = RunState.SUCCEEDED, outcome.score, lab.passes(outcome.score)
             run.reason = ""  # a retried run's "platform: …; retrying" is history now (run.attempt keeps it)
         run.save(update_fields=["state", "reason", "score", "passed", "sealed_score", "updated_at"])
+        live_publish(run_topic(run.pk), state=run.state)
         run_ended(run_id=run.pk)
 
 
@@ -362,11 +370,13 @@ def run_resend(*, run_id: int, token: str, why: str) -> None:
             run.state, run.finished_at = final, now
             run.reason = "cancelled: by user" if run.cancel_requested else f"{PLATFORM_PREFIX}{why}"
             run.save(update_fields=["state", "reason", "finished_at", "updated_at"])
+            live_publish(run_topic(run.pk), state=run.state)
             run_ended(run_id=run.pk)
             return
         run.token, run.state, run.reason = new_token(), RunState.QUEUED, f"{PLATFORM_PREFIX}{why}; sent again"
         run.curve, run.log, run.started_at, run.sent_at, run.worker_host = [], "", None, None, ""
         run.save()
+        live_publish(run_topic(run.pk), state=run.state)
         transaction.on_commit(runs_dispatch_waiting)
 
 
@@ -382,10 +392,12 @@ def run_retry_or_fail(*, run_id: int, token: str, why: str) -> None:
             run.reason = f"{PLATFORM_PREFIX}{why}; retrying (attempt {run.attempt})"
             run.curve, run.log, run.started_at, run.sent_at, run.worker_host = [], "", None, None, ""
             run.save()
+            live_publish(run_topic(run.pk), state=run.state)
             transaction.on_commit(runs_dispatch_waiting)  # first in line: it was queued first
         else:
             run.state, run.reason, run.finished_at = RunState.FAILED, f"{PLATFORM_PREFIX}{why}", now
             run.save(update_fields=["state", "reason", "finished_at", "updated_at"])
+            live_publish(run_topic(run.pk), state=run.state)
             run_ended(run_id=run.pk)
 
 

@@ -59,6 +59,11 @@ def runs_of(*, learner: User, lab: Lab | None = None) -> QuerySet[Run]:
     return runs.filter(submission__lab=lab) if lab is not None else runs
 
 
+def learner_of_run(run_id: int) -> int | None:
+    """The id of the learner who submitted the run (None for a run that is gone)."""
+    return Run.objects.filter(pk=run_id).values_list("submission__learner_id", flat=True).first()
+
+
 def run_with_context(run_id: int) -> Run | None:
     return Run.objects.select_related("submission__lab", "submission__learner", "dataset").filter(pk=run_id).first()
 

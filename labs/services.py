@@ -20,6 +20,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from core.broker import broker_reachable, redis_client
+from core.live import live_publish, run_topic
 from core.models import User
 from core.text import db_text
 from labs.dispatch import runs_dispatch_waiting
@@ -140,6 +141,7 @@ def runs_unseal(*, run_ids: Iterable[int]) -> int:
             run.sealed, run.score = False, score
             run.passed = None if score is None else run.submission.lab.passes(score)
             run.save(update_fields=["sealed", "score", "passed", "updated_at"])
+            live_publish(run_topic(run.pk), state=run.state)
             unsealed += 1
     return unsealed
 
@@ -153,8 +155,10 @@ def run_cancel(*, run: Run) -> None:
     done = Run.objects.filter(pk=run.pk, state=RunState.QUEUED).update(
         state=RunState.CANCELLED, reason="cancelled: by user", finished_at=now, cancel_requested=True, updated_at=now
     )
-    if not done:
-        Run.objects.filter(pk=run.pk, state__in=ACTIVE_STATES).update(cancel_requested=True, updated_at=now)
+    if done:
+        live_publish(run_topic(run.pk), state=RunState.CANCELLED)
+    elif Run.objects.filter(pk=run.pk, state__in=ACTIVE_STATES).update(cancel_requested=True, updated_at=now):
+        live_publish(run_topic(run.pk))  # its progress says that a cancel was asked for
     _cancel_flag_raise(run)  # a queued run's message may be in the broker: the flag stops the worker that takes it
     if done:
         runs_dispatch_waiting()  # it may have held its learner's place on the workers

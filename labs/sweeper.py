@@ -15,6 +15,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from core.broker import redis_client
+from core.live import live_publish, run_topic
 from labs.dispatch import run_enqueue, runs_dispatch
 from labs.models import Run, RunState
 from labs.run_events import run_ended, run_retry_or_fail, run_score
@@ -39,6 +40,7 @@ def runs_sweep() -> dict[str, int]:
                 state=RunState.FAILED, reason="platform: no worker picked the run up", finished_at=now, updated_at=now
             )
             if moved:
+                live_publish(run_topic(run_id), state=RunState.FAILED)
                 run_ended(run_id=run_id)
         if moved:  # the message may still be in a queue: a worker that takes it later does nothing
             _attempt_cancel(run_id=run_id, token=token)

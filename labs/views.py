@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from cohorts.permissions import is_admin
+from core.live import run_topic
 from core.models import User
 from labs import selectors, services
 from labs.artifacts import run_file_response
@@ -120,6 +121,7 @@ def run_detail(request: HttpRequest, run_id: int) -> HttpResponse:
         "can_act": can_act_on_run(request.user, run),
         "poll_ms": settings.RUN_PAGE_POLL_MS,
         "run_notes": _run_notes(run, request.user),
+        "live_topics": [run_topic(run.pk)],  # a final run changes too: a challenge's reveal unseals its score
     }
     return render(request, "labs/run_detail.html", context)
 

@@ -104,11 +104,14 @@ def review_queue(
         earlier = _waiting(_same_learner_and_lab().filter(pk__lt=OuterRef("pk")), include_dismissed=include_dismissed)
         count = earlier.order_by().values("submission__lab_id").annotate(n=Count("pk")).values("n")
         runs = runs.annotate(earlier_runs=Coalesce(Subquery(count), 0))
+    return queue_rows(runs).order_by("finished_at", "pk")
+
+
+def queue_rows(runs: QuerySet[Run]) -> QuerySet[Run]:
+    """``runs`` with what a row of the review queue shows: lab, learner, ``active_dismissals``."""
     active = Dismissal.objects.filter(undone_at__isnull=True).select_related("dismissed_by")
-    return (
-        runs.select_related("submission__lab", "submission__learner")
-        .prefetch_related(Prefetch("dismissals", queryset=active, to_attr="active_dismissals"))
-        .order_by("finished_at", "pk")
+    return runs.select_related("submission__lab", "submission__learner").prefetch_related(
+        Prefetch("dismissals", queryset=active, to_attr="active_dismissals")
     )
 
 
@@ -117,6 +120,14 @@ def waiting_per_learner(*, mentor: User, learner_ids: list[int]) -> dict[int, in
     runs = _queue_runs(mentor=mentor).filter(submission__learner_id__in=learner_ids)
     counts = runs.order_by().values("submission__learner_id").annotate(n=Count("pk"))
     return {row["submission__learner_id"]: row["n"] for row in counts}
+
+
+def queue_holders(*, learner_id: int) -> set[int]:
+    """Whose review queue holds this learner's runs: their mentors' and every administrator's."""
+    mentors = CohortMember.objects.filter(learner_id=learner_id, mentor__isnull=False).values_list(
+        "mentor_id", flat=True
+    )
+    return {*mentors, *User.objects.with_perm("core.administer").values_list("pk", flat=True)}
 
 
 def mentee_usernames(*, mentor: User, limit: int) -> list[str]:

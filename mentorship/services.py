@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from cohorts.permissions import can_mentor
+from core.live import live_publish, user_topic
 from core.models import NotificationKind, User
 from core.preferences import language_of
 from core.text import db_text
@@ -27,6 +28,7 @@ from mentorship.models import (
     SessionRecord,
     Verdict,
 )
+from mentorship.selectors import queue_holders
 from notifications.services import notify
 
 
@@ -56,6 +58,11 @@ class LowPointsRefused(MentorshipRefused):
             % {"points": points, "max": max_points}
         )
         self.points, self.max_points = points, max_points
+
+
+def review_queue_changed(*, learner_id: int) -> None:
+    """Tell the open review queues that hold this learner's runs that an item came or went, at commit."""
+    live_publish(*(user_topic(pk) for pk in sorted(queue_holders(learner_id=learner_id))), what="queue")
 
 
 def points_are_low(*, verdict: str, points: int, max_points: int) -> bool:
@@ -139,6 +146,7 @@ def review_create(
             "verdict": review.get_verdict_display(),
         }
     notify(user=learner, kind=NotificationKind.REVIEW_POSTED, title=title, url=review.get_absolute_url())
+    review_queue_changed(learner_id=learner.pk)
     return review
 
 
@@ -155,7 +163,9 @@ def dismissal_create(*, mentor: User, run: Run, reason: str, note: str = "") -> 
         raise MentorshipRefused(_("Say in a few words why you dismiss this run."))
     try:
         with transaction.atomic():
-            return Dismissal.objects.create(run=run, reason=reason, note=note, dismissed_by=mentor), True
+            dismissal = Dismissal.objects.create(run=run, reason=reason, note=note, dismissed_by=mentor)
+            review_queue_changed(learner_id=run.submission.learner_id)
+            return dismissal, True
     except IntegrityError:  # one active dismissal per run: a second click, or another mentor
         return Dismissal.objects.get(run=run, undone_at__isnull=True), False
 
@@ -169,6 +179,7 @@ def dismissal_undo(*, mentor: User, run: Run) -> Dismissal | None:
         return None
     dismissal.undone_at, dismissal.undone_by = timezone.now(), mentor
     dismissal.save(update_fields=["undone_at", "undone_by"])
+    review_queue_changed(learner_id=run.submission.learner_id)
     return dismissal
 
 

@@ -2,7 +2,6 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
@@ -18,6 +17,7 @@ from labs import selectors as labs_selectors
 from labs.models import Run
 from mentorship import selectors, services
 from mentorship.forms import DismissForm, NoteForm, QueueFilterForm, ReviewForm, SessionForm
+from mentorship.queue_page import review_queue_page
 
 
 def _mentor_only(request: HttpRequest) -> None:
@@ -46,9 +46,9 @@ def queue(request: HttpRequest) -> HttpResponse:
     _mentor_only(request)
     filters = QueueFilterForm(request.GET, labs=list(labs_selectors.labs_all()))
     filters.is_valid()  # an invalid filter is left out (and shown with its error)
-    chosen = filters.filters()
-    runs = selectors.review_queue(mentor=request.user, **chosen)
-    page = Paginator(runs, QUEUE_PAGE_SIZE).get_page(request.GET.get("page"))
+    page = review_queue_page(
+        mentor=request.user, filters=filters.filters(), number=request.GET.get("page"), per_page=QUEUE_PAGE_SIZE
+    )
     context = {
         "page": page,
         "runs": page.object_list,

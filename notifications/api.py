@@ -73,7 +73,7 @@ class UnreadCountSerializer(serializers.Serializer):
 
 @method_decorator(never_cache, name="dispatch")  # a count that changes: no browser or proxy keeps it
 class NotificationUnreadCountApi(APIView):
-    """How many of your notifications are unread: one COUNT, cheap enough for the badge to poll."""
+    """How many of your notifications are unread: the count every page's badge shows (cached per user)."""
 
     @extend_schema(responses=UnreadCountSerializer)
     def get(self, request: Request) -> Response:

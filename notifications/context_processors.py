@@ -9,7 +9,7 @@ from notifications.services import notifications_unread_count
 
 def unread(request: HttpRequest) -> dict[str, object]:
     user = request.user
-    # Lazy: the COUNT runs only when a template shows the badge.
+    # Lazy: the count (cached, notifications.services) is read only when a template shows the badge.
     return {
         "unread_notifications": SimpleLazyObject(
             lambda: notifications_unread_count(user=user) if user.is_authenticated else 0

@@ -19,6 +19,10 @@ if [ -z "$ok" ]; then
   echo "make run did not become healthy with both workers; its output:"; tail -n 80 "$log"; exit 1
 fi
 echo "healthz: $body"
+# The events server (live updates) on the next port: it answers, and refuses a stream without a token.
+[ "$(curl -fsS "http://127.0.0.1:$((port + 1))/events/healthz")" = ok ] || { echo "no events server"; exit 1; }
+[ "$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$((port + 1))/events/")" = 403 ] \
+  || { echo "the events server streams without a token"; exit 1; }
 for _ in $(seq 30); do grep -q "AI Academy is running" "$log" && break; sleep 0.5; done
 grep -q "AI Academy is running" "$log" || { echo "no banner with the URL and logins"; exit 1; }
 # The box comes last: the processes' own output (banners, warnings, task lines) goes to var/log/.

@@ -16,6 +16,7 @@ from rest_framework.test import APIClient
 
 from config import embedded_broker, worker_processes
 from config.celery_app import app as celery_app
+from core import login_throttle
 from core.models import Role, User
 from tests.factories import UserFactory
 from workers import control
@@ -25,8 +26,10 @@ REPO = worker_processes.REPO
 
 @pytest.fixture(autouse=True)
 def _fresh_cache() -> None:
-    # Throttling and rate limits count in the cache; one test's requests must not throttle the next.
+    # Throttling and rate limits count in the cache (and sign-in's in a copy per process too); one
+    # test's requests must not throttle the next.
     cache.clear()
+    login_throttle._local.clear()
 
 
 @pytest.fixture(scope="session", autouse=True)

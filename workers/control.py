@@ -22,7 +22,7 @@ import os
 import threading
 from enum import StrEnum
 from types import TracebackType
-from typing import Any
+from typing import Any, NamedTuple
 from urllib.parse import urlsplit
 
 import redis
@@ -73,19 +73,37 @@ def sentinel_master_name(environ: Any = None) -> str:
     return name
 
 
-def _sentinel_master(broker_url: str, options: dict[str, object]) -> redis.Redis:
-    """The primary the sentinels of ``sentinel://host:port/db;sentinel://…`` (Celery's form) name: a client
-    that follows a failover (redis-py asks the sentinels again when its primary goes)."""
+class SentinelAddress(NamedTuple):
+    """Where the sentinels of a ``sentinel://`` broker URL are, and what to ask them for."""
+
+    hosts: list[tuple[str, int]]
+    db: int
+    password: str | None  # the primary's
+    sentinel_password: str | None  # the sentinels' own (CELERY_SENTINEL_PASSWORD)
+
+
+def sentinel_address(broker_url: str) -> SentinelAddress:
+    """``sentinel://host:port/db;sentinel://…`` (Celery's form), parsed once for the sync clients here and
+    the events server's asyncio one (``config.live_server``)."""
     urls = [urlsplit(url) for url in broker_url.split(";") if url]
-    hosts = [(url.hostname or "localhost", url.port or 26379) for url in urls]
-    db = int((urls[0].path or "/0").strip("/") or 0)
-    sentinel_password = os.environ.get("CELERY_SENTINEL_PASSWORD") or None
+    return SentinelAddress(
+        hosts=[(url.hostname or "localhost", url.port or 26379) for url in urls],
+        db=int((urls[0].path or "/0").strip("/") or 0),
+        password=urls[0].password,
+        sentinel_password=os.environ.get("CELERY_SENTINEL_PASSWORD") or None,
+    )
+
+
+def _sentinel_master(broker_url: str, options: dict[str, object]) -> redis.Redis:
+    """The primary the sentinels of ``broker_url`` name: a client that follows a failover (redis-py asks
+    the sentinels again when its primary goes)."""
+    address = sentinel_address(broker_url)
     sentinels = Sentinel(
-        hosts,
-        sentinel_kwargs={"password": sentinel_password, "socket_timeout": options["socket_timeout"]},
+        address.hosts,
+        sentinel_kwargs={"password": address.sentinel_password, "socket_timeout": options["socket_timeout"]},
         **options,
     )
-    return sentinels.master_for(sentinel_master_name(), db=db, password=urls[0].password, **options)
+    return sentinels.master_for(sentinel_master_name(), db=address.db, password=address.password, **options)
 
 
 def _claim_key(run_id: int, token: str) -> str:

@@ -15,7 +15,17 @@ from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
 from config import embedded_broker
-from config.env import env_bool, env_choice, env_int, env_list, env_required, env_str, env_url
+from config.env import (
+    cache_config,
+    cache_url_from_broker,
+    env_bool,
+    env_choice,
+    env_int,
+    env_list,
+    env_required,
+    env_str,
+    env_url,
+)
 from config.storages import local_storages, s3_storages
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
@@ -116,16 +126,23 @@ else:
 DATABASES = {"default": _database}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
-CACHES = {"default": environ.Env.cache_url_config(env_str("CACHE_URL", "locmemcache://"))}
 # The cohort dashboard's aggregates are computed at most this often per cohort (0: every request).
 COHORT_DASHBOARD_CACHE_SECONDS = env_int("COHORT_DASHBOARD_CACHE_SECONDS", 60, minimum=0)
 
-# The top bar's unread badge asks for the count this often while the page is visible
+# Push (core/live.py): the events server streams changes to watching pages. LIVE_EVENTS_PORT 0: the
+# stream is on the page's own origin at /events/ (a proxy or ingress routes it to the events server);
+# else browsers open it on that port of the page's host (make run, docker compose).
+LIVE_EVENTS_PORT = env_int("LIVE_EVENTS_PORT", 0, minimum=0)
+LIVE_TOKEN_SECONDS = env_int("LIVE_TOKEN_SECONDS", 12 * 3600, minimum=60)
+LIVE_HEARTBEAT_SECONDS = env_int("LIVE_HEARTBEAT_SECONDS", 30, minimum=1)
+# When the stream is down, pages poll instead: the top bar's unread badge this often while visible
 # (static/js/notifications.js).
 NOTIFICATIONS_POLL_SECONDS = env_int("NOTIFICATIONS_POLL_SECONDS", 30, minimum=1)
 
 # --- Accounts -------------------------------------------------------------------
 AUTH_USER_MODEL = "core.User"
+# Django's model backend, with the signed-in user and their permissions read from the cache.
+AUTHENTICATION_BACKENDS = ["core.auth_backend.CachedModelBackend"]
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "home"
@@ -262,6 +279,14 @@ if "sentinel://" in CELERY_BROKER_URL + CELERY_RESULT_BACKEND:
     CELERY_BROKER_TRANSPORT_OPTIONS["master_name"] = CELERY_SENTINEL_MASTER
     CELERY_RESULT_BACKEND_TRANSPORT_OPTIONS["master_name"] = CELERY_SENTINEL_MASTER
 CELERY_RESULT_EXPIRES = 24 * 3600
+
+# --- Cache ----------------------------------------------------------------------
+# Shared by every web process and the site workers (core/cache.py): sessions, sign-in throttling,
+# each user's role and unread count, rendered fragments. Default: the broker's Redis, next database.
+CACHE_URL = env_str("CACHE_URL") or cache_url_from_broker(CELERY_BROKER_URL)
+CACHES = {"default": cache_config(CACHE_URL, key_prefix=env_str("CACHE_KEY_PREFIX", "academy"))}
+# Sessions are read from the cache and written through to the database (core.sessions).
+SESSION_ENGINE = "core.sessions"
 CELERY_TASK_SERIALIZER = "json"
 CELERY_RESULT_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
@@ -304,7 +329,8 @@ SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 SESSION_COOKIE_HTTPONLY = True
 # Every page loads its scripts, styles and fonts from /static/: no inline script or style anywhere
-# (core.middleware.SecurityHeadersMiddleware sends these on every response).
+# (core.middleware.SecurityHeadersMiddleware sends these on every response; with LIVE_EVENTS_PORT set,
+# connect-src also allows the request's host on that port, where pages open their event stream).
 CONTENT_SECURITY_POLICY = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; font-src 'self' data:; "
     "connect-src 'self'; object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'"

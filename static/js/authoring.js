@@ -1,6 +1,8 @@
 // A lab's authoring page while its reference run is active: follows the run (state, score, reason, the
-// log's tail) by polling its progress.json, and reloads the page when the run ends, so that the lab's
-// state and buttons are those of the finished run. Without JavaScript the page refreshes itself.
+// log's tail) from its progress.json, asked again at each change the run's stream tells of
+// (static/js/live.js) and polled while the stream is not open, and reloads the page when the run ends,
+// so that the lab's state and buttons are those of the finished run. Without JavaScript the page
+// refreshes itself.
 (function () {
   "use strict";
   var script = document.currentScript;
@@ -24,16 +26,15 @@
     curveLength = p.curve_length;
   }
 
-  function poll() {
-    fetch(url + "?since=" + curveLength, { credentials: "same-origin", headers: { "Accept": "application/json" } })
+  function refresh() {
+    return fetch(url + "?since=" + curveLength, { credentials: "same-origin", headers: { "Accept": "application/json" } })
       .then(function (r) { if (!r.ok) throw new Error(r.status); return r.json(); })
       .then(function (p) {
         render(p);
         if (p.final) window.location.reload();
-        else window.setTimeout(poll, pollMs);
-      })
-      .catch(function () { window.setTimeout(poll, pollMs * 5); });
+        return !p.final;
+      });
   }
 
-  window.setTimeout(poll, pollMs);
+  window.academyLive.follow(script.dataset.topic, { refresh: refresh, every: pollMs, backoff: 5, catchUp: true });
 })();

@@ -1,4 +1,5 @@
-// Live run page: polls progress.json, grows the learning curve, tails the log, shows the score.
+// Live run page: grows the learning curve, tails the log, shows the score, from progress.json: asked
+// again at each change the run's stream tells of (static/js/live.js), polled while the stream is not open.
 (function () {
   "use strict";
   var script = document.currentScript;
@@ -87,20 +88,21 @@
     byId("downloads").hidden = !(links.weights || links.log || links.metrics);
   }
 
-  function poll() {
-    fetch(url + "?since=" + points.length, { credentials: "same-origin", headers: { "Accept": "application/json" } })
+  function refresh() {  // false once the run has ended: the polling stops (a reveal's unsealing still shows)
+    return fetch(url + "?since=" + points.length, { credentials: "same-origin", headers: { "Accept": "application/json" } })
       .then(function (r) { if (!r.ok) throw new Error(r.status); return r.json(); })
       .then(function (p) {
         if (p.curve_length < points.length) points = [];  // a retry started the curve afresh
         points = points.concat(p.curve);
         render(p);
         drawChart();
-        if (!p.final) setTimeout(poll, pollMs);
-      })
-      .catch(function () { setTimeout(poll, pollMs * 3); });
+        return !p.final;
+      });
   }
 
   render(progress);
   drawChart();
-  if (!progress.final) setTimeout(poll, pollMs);
+  window.academyLive.follow(script.dataset.topic, {
+    refresh: refresh, every: pollMs, backoff: 3, ended: progress.final, catchUp: true
+  });
 })();

@@ -60,3 +60,15 @@ def test_the_lock_message_is_translated(client: Client, learner: User) -> None:
     with override_settings(LOGIN_MAX_FAILURES=1):
         attempt(client, learner.username, "wrong")
         assert "登录失败次数过多" in attempt(client, learner.username, PASSWORD)
+
+
+def test_an_unreachable_cache_does_not_lift_the_lock(client: Client, learner: User) -> None:
+    from tests.core.test_cache import unused_port
+
+    away = {
+        "default": {"BACKEND": "core.cache.ResilientRedisCache", "LOCATION": f"redis://127.0.0.1:{unused_port()}/0"}
+    }
+    with override_settings(CACHES=away, LOGIN_MAX_FAILURES=3):  # the shared cache fails open: no counts kept there
+        for _ in range(3):
+            attempt(client, learner.username, "wrong")
+        assert "Too many failed sign-ins" in attempt(client, learner.username, PASSWORD)

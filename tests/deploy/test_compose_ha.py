@@ -29,7 +29,7 @@ from tests.deploy.conftest import REPO
 COMPOSE = REPO / "docker-compose.yml"
 HA_ENV = REPO / "deploy" / "compose-ha.env"
 SENTINEL_CONF = REPO / "deploy" / "redis" / "sentinel.conf"
-BROKER_CLIENTS = ("migrate", "web", "worker-site", "worker-cpu", "worker-gpu", "beat", "flower")
+BROKER_CLIENTS = ("migrate", "web", "events", "worker-site", "worker-cpu", "worker-gpu", "beat", "flower")
 SECRETS = {
     "SECRET_KEY": "x",
     "POSTGRES_PASSWORD": "x",

@@ -1,8 +1,9 @@
 """``make run``: the whole platform in one command on the embedded default.
 
 Starts the embedded broker (unless CELERY_BROKER_URL points elsewhere), the web
-server, the site worker (queue ``default``, with the beat scheduler) and the lab
-worker (queues ``cpu`` and ``gpu``). Ctrl-C stops every process it started.
+server, the events server (``config.live_server``: the pages' live updates, on the next
+port, or LIVE_EVENTS_PORT), the site worker (queue ``default``, with the beat scheduler)
+and the lab worker (queues ``cpu`` and ``gpu``). Ctrl-C stops every process it started.
 
 The processes write to ``var/log/<name>.log``, so the terminal shows what a newcomer needs: the
 warnings their start-up raised, then the box with the URL and logins, last, once both workers
@@ -27,6 +28,7 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand
 
 from config import embedded_broker
+from config.live_server import serve_command
 from core.demo_seed import DEMO_USERS
 from labs.demo_seed import demo_runs_seed
 
@@ -66,12 +68,15 @@ class Command(BaseCommand):
     def add_arguments(self, parser: Any) -> None:
         parser.add_argument("--host", default=os.environ.get("HOST", "127.0.0.1"))
         parser.add_argument("--port", type=int, default=int(os.environ.get("PORT", "8000")))
+        parser.add_argument(
+            "--events-port",
+            type=int,
+            default=int(os.environ.get("LIVE_EVENTS_PORT") or 0),
+            help="the events server's port (default: the web port + 1)",
+        )
         parser.add_argument("--no-seed", action="store_true", help="skip loading the demo data")
 
-    def handle(self, *args: Any, host: str, port: int, no_seed: bool, **options: Any) -> None:
-        call_command("migrate", interactive=False, verbosity=0)
-        if not no_seed:
-            call_command("seed_demo")
+    def handle(self, *args: Any, host: str, port: int, events_port: int, no_seed: bool, **options: Any) -> None:
         self.children: list[tuple[str, subprocess.Popen]] = []
         self.log_dir = Path(settings.VAR_DIR) / "log"
         self.log_dir.mkdir(parents=True, exist_ok=True)
@@ -80,8 +85,15 @@ class Command(BaseCommand):
         signal.signal(signal.SIGINT, self._on_signal)
         signal.signal(signal.SIGTERM, self._on_signal)
         try:
-            self._start_all(host, port)
-            self._wait_until_up(f"http://{host}:{port}/healthz")
+            # The broker first: its Redis holds the cache too, and the seed's changes must reach it
+            # (core.cache), or pages kept from the last run would show the data as it was then.
+            self._start_broker()
+            call_command("migrate", interactive=False, verbosity=0)
+            if not no_seed:
+                call_command("seed_demo")
+            events_port = events_port or port + 1
+            self._start_all(host, port, events_port)
+            self._wait_until_up(f"http://{host}:{port}/healthz", f"http://{host}:{events_port}/events/healthz")
             self._print_warnings()
             self._print_banner(host, port, seeded=not no_seed)
             if not no_seed:  # now that the broker and the lab worker run, the demo runs can go
@@ -95,17 +107,22 @@ class Command(BaseCommand):
     def _on_signal(self, signum: int, frame: object) -> None:
         raise KeyboardInterrupt
 
-    def _start_all(self, host: str, port: int) -> None:
+    def _start_broker(self) -> None:
         if embedded_broker.is_embedded(settings.CELERY_BROKER_URL, settings.EMBEDDED_BROKER_DIR):
             broker = embedded_broker.ensure_running(settings.CELERY_BROKER_URL)
             if broker is not None:
                 self.children.append(("broker", broker))
+
+    def _start_all(self, host: str, port: int, events_port: int) -> None:
         python = sys.executable
         site_worker = [python, "-m", "celery", "-A", "config.celery_app", "worker", "--loglevel", "INFO"]
         # The lab worker runs workers' own Celery app, without Django: it is told only the broker.
         lab_worker = [python, "-m", "celery", "-A", "workers.celery_app", "worker", "--loglevel", "INFO"]
         schedule = settings.VAR_DIR / "celerybeat-schedule"
-        self._spawn("web", [python, "manage.py", "runserver", f"{host}:{port}", "--noreload"])
+        # The pages tell browsers where the events server is (LIVE_EVENTS_PORT); it needs no database.
+        live = {"LIVE_EVENTS_PORT": str(events_port)}
+        self._spawn("web", [python, "manage.py", "runserver", f"{host}:{port}", "--noreload"], env=live)
+        self._spawn("events", serve_command(host=host, port=events_port), env=live)
         self._spawn(
             "site-worker", [*site_worker, "-Q", "default", "-n", "site@%h", "-c", "2", "-B", "-s", str(schedule)]
         )
@@ -122,19 +139,24 @@ class Command(BaseCommand):
         output = {"stdout": log, "stderr": subprocess.STDOUT}
         self.children.append((name, subprocess.Popen(command, cwd=settings.BASE_DIR, env=environment, **output)))
 
-    def _wait_until_up(self, url: str, timeout: float = 120.0) -> None:
-        """Until the web server answers and both workers are seen (a 503 while a worker starts)."""
+    def _wait_until_up(self, url: str, events_url: str, timeout: float = 120.0) -> None:
+        """Until the web server answers and both workers are seen (a 503 while a worker starts), and
+        the events server answers."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             self._check_children()
             try:
                 with urllib.request.urlopen(url, timeout=5) as response:  # noqa: S310 - our own http:// URL
-                    if workers_answering(response.read()):
+                    up = workers_answering(response.read())
+                with urllib.request.urlopen(events_url, timeout=5) as response:  # noqa: S310 - ours too
+                    if up and response.status == 200:
                         return
             except OSError:
                 pass
             time.sleep(0.5)
-        raise SystemExit(f"no answer from {url} with both workers within {timeout:.0f}s; see {self.log_dir}/")
+        raise SystemExit(
+            f"no answer from {url} with both workers, or from {events_url}, within {timeout:.0f}s; see {self.log_dir}/"
+        )
 
     def _log_lines(self, name: str) -> list[str]:
         path = self.log_dir / f"{name}.log"
@@ -163,19 +185,24 @@ class Command(BaseCommand):
         # in progress is stopped and its message goes back to the broker, to run again when the
         # platform next starts, rather than holding Ctrl-C up for minutes; the site worker's
         # tasks are short and finish (SIGTERM, a warm shutdown).
-        for name, process in reversed(self.children):
+        children = list(reversed(self.children))
+        self._stop([child for child in children if child[0] != "broker"])
+        self._stop([child for child in children if child[0] == "broker"])  # once the workers sent their last events
+        for log in self.logs:
+            log.close()
+
+    def _stop(self, children: list[tuple[str, subprocess.Popen]]) -> None:
+        for name, process in children:
             if process.poll() is None:
                 process.send_signal(signal.SIGQUIT if name == "lab-worker" else signal.SIGTERM)
         deadline = time.monotonic() + 15
-        for name, process in reversed(self.children):
+        for name, process in children:
             try:
                 process.wait(timeout=max(0.1, deadline - time.monotonic()))
             except subprocess.TimeoutExpired:
                 self.stderr.write(f"{name} did not stop in time; killing it")
                 process.kill()
                 process.wait()
-        for log in self.logs:
-            log.close()
 
     def _print_banner(self, host: str, port: int, *, seeded: bool) -> None:
         shown = "localhost" if host in ("127.0.0.1", "0.0.0.0") else host  # noqa: S104 - display only
@@ -184,7 +211,8 @@ class Command(BaseCommand):
             "=" * 64,
             f"  AI Academy is running:  http://{shown}:{port}/",
             f"  health:                 http://{shown}:{port}/healthz",
-            f"  logs:                   {self._shown_path(self.log_dir)}/  (web, site-worker, lab-worker; mails too)",
+            f"  logs:                   {self._shown_path(self.log_dir)}/  (web, events, site-worker, lab-worker;"
+            " mails too)",
             "  (Django's development server: for trying the platform, not for production)",
             f"  database: {settings.DATABASES['default']['ENGINE'].rsplit('.', 1)[-1]}"
             f"   broker: {settings.CELERY_BROKER_URL.split('://')[0]}",
