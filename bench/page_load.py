@@ -20,6 +20,7 @@ gthread workers when T > 1; default: 2 × cores + 1 sync workers) and ``--pages 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import re
 import secrets
@@ -32,6 +33,8 @@ import tempfile
 import time
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
+
+from bench.platform_harness import broker_running
 
 REPO = Path(__file__).resolve().parent.parent
 DEFAULT_DB = "postgres://postgres@127.0.0.1:5432/academy_bench"
@@ -146,6 +149,8 @@ def main(requests: int, concurrency: int, workers: int | None = None, threads: i
         "STATIC_ROOT": f"{tmp}/static",  # collectstatic's copy: not in the checkout, where tests would meet it
         "DATASET_STORAGE_DIR": tmp,
     }
+    broker = contextlib.ExitStack()
+    broker.enter_context(broker_running(Path(tmp)))  # the cache; stopped in the finally below
     pages = prepare(env)
     if only:
         pages = {page: target for page, target in pages.items() if page == "trivial" or page in only.split(",")}
@@ -185,6 +190,7 @@ def main(requests: int, concurrency: int, workers: int | None = None, threads: i
     finally:
         server.terminate()
         server.wait(timeout=30)
+        broker.close()
         shutil.rmtree(tmp, ignore_errors=True)
     medians = {page: statistics.median(values) for page, values in ratios.items()}
     print(f"  trivial view p95 median {statistics.median(trivials):.0f} ms; goal: every page at most {GOAL}× that")

@@ -18,6 +18,9 @@ import os
 import tempfile
 import time
 from collections.abc import Callable
+from pathlib import Path
+
+from bench.platform_harness import broker_running
 
 SMALL = {"learners": 10, "courses": 10, "runs": 10}
 LARGE = {"learners": 10_000, "courses": 200, "runs": 10_000}
@@ -72,7 +75,7 @@ def measure(size: dict[str, int]) -> dict[str, int]:
 
 
 def main(large: dict[str, int]) -> list[str]:
-    with tempfile.TemporaryDirectory(prefix="bench-pages-") as tmp:
+    with tempfile.TemporaryDirectory(prefix="bench-pages-") as tmp, broker_running(Path(tmp)):
         os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.base")
         os.environ["VAR_DIR"] = tmp
         import django

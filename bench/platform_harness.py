@@ -20,6 +20,21 @@ from typing import Any
 REPO = Path(__file__).resolve().parent.parent
 
 
+@contextlib.contextmanager
+def broker_running(var_dir: Path) -> Iterator[str]:
+    """The embedded broker the settings use for ``VAR_DIR=var_dir``, running: its Redis is the
+    site's cache too (core/cache.py), which the pages measured here rely on as they do in use."""
+    from config import embedded_broker
+
+    url = embedded_broker.url_for(var_dir / "broker")
+    process = embedded_broker.start(url)
+    try:
+        yield url
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
 def bare_run_seconds(slug: str, solution: Path, *, threads: int | None = None) -> float:
     """A fresh ``python`` process running the solution as a learner would on their own machine."""
     env = {**os.environ}
