@@ -12,10 +12,7 @@ import re
 from pathlib import Path
 
 import pytest
-from django.core.cache import cache
-from django.db import connection
 from django.test import Client
-from django.test.utils import CaptureQueriesContext
 
 from core.models import User
 from courses import services
@@ -23,6 +20,7 @@ from courses.importing import curriculum_import
 from courses.models import Course, Lesson, PathCourse, Tag
 from tests.courses.test_importing import course_folder, small_course
 from tests.factories import LessonFactory, PathFactory, course_with_lessons
+from tests.page_cache import cold_and_warm_queries
 
 CATALOG = "/courses/"
 
@@ -208,9 +206,5 @@ def test_a_warm_page_reads_fewer_queries_than_a_cold_one(
     client.force_login(learner)
     services.enrollment_create(user=learner, course=basics)
     client.get(url)
-    cache.clear()
-    with CaptureQueriesContext(connection) as cold:
-        client.get(url)
-    with CaptureQueriesContext(connection) as warm:
-        client.get(url)
-    assert len(warm) < len(cold) - 2, f"cold {len(cold)}, warm {len(warm)}"
+    cold, warm = cold_and_warm_queries(client, url)
+    assert warm < cold - 2, f"cold {cold}, warm {warm}"

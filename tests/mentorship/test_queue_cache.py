@@ -10,9 +10,7 @@ import re
 
 import pytest
 from django.core.cache import cache
-from django.db import connection
 from django.test import Client
-from django.test.utils import CaptureQueriesContext
 
 from cohorts.models import Cohort, CohortMember
 from cohorts.services import cohort_member_remove, cohort_mentor_set
@@ -24,6 +22,7 @@ from mentorship import services
 from mentorship.models import Review, Verdict
 from tests.factories import UserFactory
 from tests.labs.conftest import VALID_CODE
+from tests.page_cache import cold_and_warm_queries
 
 pytestmark = pytest.mark.django_db
 
@@ -132,9 +131,5 @@ def test_a_new_page_of_the_queue_shows_a_run_at_once(mentor_client: Client, lear
 def test_a_warm_queue_reads_fewer_queries_than_a_cold_one(mentor_client: Client, learner: User, lab: Lab) -> None:
     finish(learner, lab)
     mentor_client.get(QUEUE)
-    cache.clear()
-    with CaptureQueriesContext(connection) as cold:
-        mentor_client.get(QUEUE)
-    with CaptureQueriesContext(connection) as warm:
-        mentor_client.get(QUEUE)
-    assert len(warm) < len(cold) - 1, f"cold {len(cold)}, warm {len(warm)}"
+    cold, warm = cold_and_warm_queries(mentor_client, QUEUE)
+    assert warm < cold - 1, f"cold {cold}, warm {warm}"
