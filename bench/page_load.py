@@ -38,6 +38,7 @@ from bench.platform_harness import broker_running
 
 REPO = Path(__file__).resolve().parent.parent
 DEFAULT_DB = "postgres://postgres@127.0.0.1:5432/academy_bench"
+DATASETS = REPO / "var" / "bench-datasets"
 SIZE = {"learners": 10_000, "courses": 200, "runs": 100_000}
 GOAL = 3.0
 ROUNDS = int(os.environ.get("BENCH_REPEATS", "3"))
@@ -92,6 +93,8 @@ def prepare(env: dict[str, str]) -> dict[str, str]:
         started = time.perf_counter()
         scale_data_generate(**SIZE, password=settings.DEMO_PASSWORD)
         print(f"  generated {SIZE} in {time.perf_counter() - started:.0f} s (kept for the next run)", flush=True)
+    else:
+        _datasets_restore()
     if not User.objects.filter(username="bench-admin").exists():
         user_create(username="bench-admin", password=secrets.token_hex(12), role="admin")
     from bench.page_queries import pages
@@ -105,6 +108,20 @@ def prepare(env: dict[str, str]) -> dict[str, str]:
             client.force_login(User.objects.get(username=username))
             cookies[username] = f"{settings.SESSION_COOKIE_NAME}={client.cookies[settings.SESSION_COOKIE_NAME].value}"
     return {page: (path, cookies[username]) for page, (path, username) in targets.items()}
+
+
+def _datasets_restore() -> None:
+    """Write the demo labs' dataset files again where they are missing (the data set in PostgreSQL
+    outlives them: an earlier run kept them elsewhere), or the lab page pays for a missing preview."""
+    from labs.datasets import dataset_storage
+    from labs.demo_seed import demo_labs_seed
+    from labs.models import Lab
+
+    storage = dataset_storage()
+    if any(
+        not storage.exists(lab.dataset.file_name) for lab in Lab.objects.exclude(dataset=None).select_related("dataset")
+    ):
+        demo_labs_seed()
 
 
 def ab(url: str, cookie: str, *, requests: int, concurrency: int) -> tuple[int, float]:
@@ -147,7 +164,7 @@ def main(requests: int, concurrency: int, workers: int | None = None, threads: i
         "DATABASE_URL": database,
         "VAR_DIR": tmp,
         "STATIC_ROOT": f"{tmp}/static",  # collectstatic's copy: not in the checkout, where tests would meet it
-        "DATASET_STORAGE_DIR": tmp,
+        "DATASET_STORAGE_DIR": str(DATASETS),  # kept with the data set in PostgreSQL
     }
     broker = contextlib.ExitStack()
     broker.enter_context(broker_running(Path(tmp)))  # the cache; stopped in the finally below

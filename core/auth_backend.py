@@ -32,6 +32,7 @@ from django.db.models import Model
 from django.db.models.signals import m2m_changed, post_delete, post_migrate, post_save
 
 from core.cache import cache_bump, cache_generations
+from core.fragments import PEOPLE
 from core.models import User
 
 USER_CACHE_SECONDS = 300
@@ -79,8 +80,10 @@ def permissions_cache_forget() -> None:
     cache_bump(PERMISSIONS)
 
 
-def _user_changed(*, instance: User, **kwargs: object) -> None:
+def _user_changed(*, instance: User, update_fields: frozenset[str] | None = None, **kwargs: object) -> None:
     user_cache_forget(user_id=instance.pk)
+    if update_fields != {"last_login"}:  # a sign-in changes nothing that others see
+        cache_bump(PEOPLE)
 
 
 def _memberships_changed(*, instance: Model, action: str, **kwargs: object) -> None:

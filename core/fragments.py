@@ -18,11 +18,17 @@ The generations, one name each (each app's ``generations`` module bumps them, fr
   courses (a cohort's lesson count, a lab's threshold).
 - ``LEARNERS``: every change to any learner's generation: what lists every learner's work (an
   administrator's review queue).
+- ``PEOPLE``: every change to a person (a name, a role; not a sign-in): what shows other
+  people's names.
+- ``mentor_generation(id)``: every change to the generation of any learner that mentor has (and a
+  mentee joining or leaving them): what lists their mentees' work (their review queue), read as one
+  key however many mentees they have. ``cohorts.generations`` names these mentors
+  (``learner_dependents``); ``core`` cannot read who mentors whom.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping
 from typing import TypeVar
 
 from django.core.cache import cache
@@ -33,6 +39,7 @@ from core.cache import cache_bump
 FRAGMENT_SECONDS = 24 * 3600  # kept a day at most: Redis frees what old generations left behind
 CURRICULUM = "curriculum"
 LEARNERS = "learners"
+PEOPLE = "people"
 
 K = TypeVar("K")
 V = TypeVar("V")
@@ -40,6 +47,21 @@ V = TypeVar("V")
 
 def learner_generation(learner_id: int) -> str:
     return f"learner:{learner_id}"
+
+
+def mentor_generation(mentor_id: int) -> str:
+    return f"mentor:{mentor_id}"
+
+
+LearnerDependents = Callable[[Collection[int]], Iterable[str]]
+_learner_dependents: list[LearnerDependents] = []
+
+
+def learner_dependents(names: LearnerDependents) -> None:
+    """Also bump what ``names(learner_ids)`` names whenever those learners change (registered once,
+    by an app above ``core`` that knows who depends on a learner)."""
+    if names not in _learner_dependents:
+        _learner_dependents.append(names)
 
 
 def cohort_generation(cohort_id: int) -> str:
@@ -51,9 +73,10 @@ def course_generation(course_id: int) -> str:
 
 
 def learners_changed(learner_ids: Iterable[int | None]) -> None:
-    names = [learner_generation(pk) for pk in set(learner_ids) if pk is not None]
-    if names:  # no learner (a row already gone): nothing to bump, and Redis refuses an empty MSET
-        cache_bump(LEARNERS, *names)
+    ids = {pk for pk in learner_ids if pk is not None}
+    if ids:  # no learner (a row already gone): nothing to bump, and Redis refuses an empty MSET
+        dependents = {name for names in _learner_dependents for name in names(ids)}
+        cache_bump(LEARNERS, *(learner_generation(pk) for pk in ids), *sorted(dependents))
 
 
 def cohorts_changed(cohort_ids: Iterable[int | None]) -> None:

@@ -79,9 +79,9 @@ def dataset_publish(
         public[f"{FILES_PREFIX}{name}"] = np.frombuffer(payload, dtype=np.uint8)
     payload = npz_bytes(public)
     sha256 = hashlib.sha256(payload).hexdigest()
+    _write_once(f"{sha256}.npz", payload)  # also where the row exists but its file was lost
     dataset = Dataset.objects.filter(sha256=sha256).first()
     if dataset is None:
-        _write_once(f"{sha256}.npz", payload)
         version = (lab.datasets.order_by("-version").values_list("version", flat=True).first() or 0) + 1
         dataset = Dataset.objects.create(
             lab=lab,

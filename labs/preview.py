@@ -21,8 +21,11 @@ from typing import Any
 
 import numpy as np
 from django.core.cache import cache
+from django.template.loader import render_to_string
+from django.utils.safestring import SafeString, mark_safe
 from PIL import Image
 
+from core.fragments import fragment_key, fragments
 from labs.datasets import dataset_open
 from labs.models import Dataset
 
@@ -37,6 +40,7 @@ HEAD_BYTES = 8 * 2**20  # of x_train read to find samples of several classes
 PIXELS = 64  # an image's longer side on the page: larger ones are scaled down, small ones up (blocky)
 CACHE_SECONDS = 24 * 3600
 CACHE_VERSION = 1  # bump when DataPreview changes
+PREVIEW_TEMPLATE = "labs/_data_preview.html"
 
 
 @dataclass(frozen=True)
@@ -77,6 +81,19 @@ def data_preview(dataset: Dataset) -> DataPreview | None:
             return None
         cache.set(key, preview, CACHE_SECONDS)
     return preview
+
+
+def data_preview_html(dataset: Dataset) -> SafeString:
+    """The lab page's section on ``dataset`` (``labs/_data_preview.html``), rendered once per
+    dataset and language (a dataset never changes: a new one is a new version); empty when the
+    file cannot be read."""
+
+    def render(_missing: list[str]) -> dict[str, str]:
+        preview = data_preview(dataset)  # None: nothing kept, the next page tries again
+        return {dataset.sha256: render_to_string(PREVIEW_TEMPLATE, {"preview": preview})} if preview else {}
+
+    keys = {dataset.sha256: fragment_key("data-preview", CACHE_VERSION, dataset.sha256)}
+    return mark_safe(fragments(keys, render).get(dataset.sha256, ""))  # noqa: S308 -- escaped by the template
 
 
 def _preview(dataset: Dataset) -> DataPreview:

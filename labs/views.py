@@ -23,7 +23,7 @@ from labs.artifacts import run_file_response
 from labs.forms import SubmitForm
 from labs.models import Lab, Run, Submission
 from labs.permissions import can_act_on_run, can_view_run
-from labs.preview import data_preview
+from labs.preview import data_preview_html
 from labs.signals import lab_notes_signal, run_notes_signal
 from labs.throttling import submission_throttled_message, submission_wait
 from labs.validation import SubmissionRejected
@@ -69,7 +69,7 @@ def lab_detail(request: HttpRequest, slug: str) -> HttpResponse:
         "best": selectors.best_run(learner=request.user, lab=lab),
         "lessons": _lab_lessons(lab),
         "reference": selectors.reference_result(lab),
-        "preview": data_preview(lab.dataset) if lab.dataset else None,
+        "preview": data_preview_html(lab.dataset) if lab.dataset else "",
         "can_author": is_admin(request.user),
         "lab_notes": _lab_notes(lab, request.user),
     }

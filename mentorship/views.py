@@ -46,15 +46,18 @@ def queue(request: HttpRequest) -> HttpResponse:
     _mentor_only(request)
     filters = QueueFilterForm(request.GET, labs=list(labs_selectors.labs_all()))
     filters.is_valid()  # an invalid filter is left out (and shown with its error)
-    page = review_queue_page(
-        mentor=request.user, filters=filters.filters(), number=request.GET.get("page"), per_page=QUEUE_PAGE_SIZE
+    page, rows = review_queue_page(
+        request,
+        mentor=request.user,
+        filters=filters.filters(),
+        number=request.GET.get("page"),
+        per_page=QUEUE_PAGE_SIZE,
     )
     context = {
         "page": page,
-        "runs": page.object_list,
+        "rows": rows,
         "filters": filters,
         "learners": selectors.mentee_usernames(mentor=request.user, limit=LEARNER_SUGGESTIONS),
-        "dismiss_form": DismissForm(),
     }
     return render(request, "mentorship/queue.html", context)
 

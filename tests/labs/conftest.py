@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from labs.datasets import dataset_publish
-from labs.models import Lab
+from labs.models import Dataset, Lab
 
 VALID_CODE = """
 import torch
@@ -41,8 +41,16 @@ def tiny_lab_create() -> Lab:
             "lr": {"type": "float", "default": 0.1, "min": 0.0001, "max": 1.0},
         },
     )
+    tiny_dataset_publish(lab)
+    Lab.objects.filter(pk=lab.pk).update(published=True)  # a draft until it has its dataset
+    lab.refresh_from_db()
+    return lab
+
+
+def tiny_dataset_publish(lab: Lab) -> Dataset:
+    """The tiny lab's data (the same bytes every time): 30 training points, 10 hidden test labels."""
     rng = np.random.default_rng(0)
-    dataset_publish(
+    return dataset_publish(
         lab=lab,
         x_train=rng.normal(size=(30, 2)).astype(np.float32),
         y_train=rng.integers(0, 3, 30),
@@ -50,6 +58,3 @@ def tiny_lab_create() -> Lab:
         y_test=np.array([0, 1, 2, 0, 1, 2, 0, 1, 2, 0]),
         num_classes=3,
     )
-    Lab.objects.filter(pk=lab.pk).update(published=True)  # a draft until it has its dataset
-    lab.refresh_from_db()
-    return lab

@@ -101,6 +101,57 @@ def test_a_new_mentee_joins_and_a_removed_one_leaves_at_once(
     assert queued(mentor_client) == []
 
 
+def test_a_mentee_moved_to_another_mentor_moves_between_their_queues_at_once(
+    client: Client, mentor: User, learner: User, cohort: Cohort, lab: Lab
+) -> None:
+    run = finish(learner, lab)
+    other_mentor = UserFactory(role=Role.MENTOR)
+    other = Client()
+    other.force_login(other_mentor)
+    client.force_login(mentor)
+    assert (queued(client), queued(other)) == ([run.pk], [])
+    cohort_mentor_set(member=CohortMember.objects.get(cohort=cohort, learner=learner), mentor=other_mentor)
+    assert (queued(client), queued(other)) == ([], [run.pk])
+    newer = finish(learner, lab)  # the new mentor's queue follows the learner's work
+    assert queued(other) == [newer.pk]
+
+
+def test_a_membership_deleted_in_the_admin_leaves_the_queue_at_once(
+    mentor_client: Client, learner: User, cohort: Cohort, lab: Lab
+) -> None:
+    run = finish(learner, lab)
+    assert queued(mentor_client) == [run.pk]
+    CohortMember.objects.get(cohort=cohort, learner=learner).delete()  # as the Django admin deletes it
+    assert queued(mentor_client) == []
+
+
+def test_a_renamed_learner_and_lab_show_at_once(mentor_client: Client, learner: User, lab: Lab) -> None:
+    finish(learner, lab)
+    mentor_client.get(QUEUE)  # the table is kept
+    learner.display_name = "Ada Renamed"
+    learner.save()
+    assert "Ada Renamed" in mentor_client.get(QUEUE).content.decode()
+    lab.title_en = "A renamed lab"
+    lab.save()
+    assert "A renamed lab" in mentor_client.get(QUEUE).content.decode()
+
+
+def test_a_kept_table_carries_each_requests_own_csrf_token_and_address(
+    mentor_client: Client, mentor: User, learner: User, lab: Lab
+) -> None:
+    run = finish(learner, lab)
+    mentor_client.get(QUEUE + "?state=")  # another session fills the cache
+    strict = Client(enforce_csrf_checks=True)
+    strict.force_login(mentor)
+    page = strict.get(QUEUE + "?state=").content.decode()
+    assert "placeholder-5f0c2a" not in page
+    assert 'name="next" value="/mentoring/queue/?state="' in page  # back to this very page
+    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page).group(1)
+    response = strict.post(f"/mentoring/runs/{run.pk}/dismiss/", {"reason": "starter", "csrfmiddlewaretoken": token})
+    assert response.status_code == 302  # a token of another session would be refused (403)
+    assert queued(strict) == []
+
+
 def test_an_administrators_queue_sees_any_learners_run_at_once(
     client: Client, admin_user: User, learner: User, cohort: Cohort, lab: Lab
 ) -> None:
