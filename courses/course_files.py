@@ -16,6 +16,7 @@ from typing import Any
 import yaml
 from django.utils.text import slugify
 
+from core.findings import FINDING_CODES as DIAGNOSIS_CODES
 from courses.models import RESERVED_COURSE_SLUGS, CourseLevel
 
 COURSE_FILE = "course.md"
@@ -54,6 +55,7 @@ class LessonData:
     body: Bilingual
     minutes: int
     lab: str | None = None
+    fixes: list[str] = field(default_factory=list)  # labs.diagnosis codes the lesson teaches the fix for
 
 
 @dataclass
@@ -185,6 +187,19 @@ class _Fields:
             self.problems.add(self.path, f"'{key}' lists a slug twice")
         return value
 
+    def codes(self, key: str, known: tuple[str, ...]) -> list[str]:
+        """A list of names from ``known`` (each at most once)."""
+        value = self.meta.get(key, [])
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            self.problems.add(self.path, f"'{key}' must be a list of names from: {', '.join(known)}")
+            return []
+        unknown = [v for v in value if v not in known]
+        if unknown:
+            self.problems.add(
+                self.path, f"'{key}' names unknown {', '.join(map(repr, unknown))} (known: {', '.join(known)})"
+            )
+        return list(dict.fromkeys(v for v in value if v in known))
+
     def boolean(self, key: str, default: bool) -> bool:
         value = self.meta.get(key, default)
         if not isinstance(value, bool):
@@ -267,14 +282,19 @@ def _lesson_read(slug: str, path: Path, problems: _Problems) -> LessonData | Non
     if document is None:
         return None
     meta, body = document
-    fields = _Fields(meta, path, problems, {"title", "minutes", "lab"})
+    fields = _Fields(meta, path, problems, {"title", "minutes", "lab", "fixes"})
     lab = meta.get("lab")
     if lab is not None:
         lab = fields.slug("lab") or None
     if not (body.en or body.zh):
         problems.add(path, "the lesson has no text")
     return LessonData(
-        slug=slug, title=fields.bilingual("title"), body=body, minutes=fields.positive_int("minutes", 10), lab=lab
+        slug=slug,
+        title=fields.bilingual("title"),
+        body=body,
+        minutes=fields.positive_int("minutes", 10),
+        lab=lab,
+        fixes=fields.codes("fixes", DIAGNOSIS_CODES),
     )
 
 

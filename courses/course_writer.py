@@ -79,6 +79,8 @@ def course_write(course: CourseData, folder: Path) -> None:
             meta = {"title": _bilingual_out(lesson.title), "minutes": lesson.minutes}
             if lesson.lab:
                 meta["lab"] = lesson.lab
+            if lesson.fixes:
+                meta["fixes"] = lesson.fixes
             lesson_file = module_folder / f"{lesson_number:0{lesson_width}d}-{lesson.slug}.md"
             lesson_file.write_text(_document(meta, lesson.body), encoding="utf-8")
 

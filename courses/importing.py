@@ -162,6 +162,7 @@ def _lessons_upsert(course: Course, modules: list[tuple[Module, ModuleData]], re
                 "position": position,
                 "minutes": lesson_data.minutes,
                 "lab_id": labs[lesson_data.lab] if lesson_data.lab else None,
+                "fixes": lesson_data.fixes,
                 **_texts("title", lesson_data.title),
                 **_texts("body", lesson_data.body),
             }
@@ -262,6 +263,7 @@ def course_data(course: Course) -> CourseData:
                 title=Bilingual(lesson.title_en, lesson.title_zh),
                 body=Bilingual(lesson.body_en, lesson.body_zh),
                 minutes=lesson.minutes,
+                fixes=list(lesson.fixes),
                 lab=lesson.lab.slug if lesson.lab else None,
             )
         )

@@ -167,6 +167,11 @@ class Lesson(Titled):
     lab = models.ForeignKey(
         "labs.Lab", on_delete=models.SET_NULL, null=True, blank=True, related_name="lessons", help_text="practice"
     )
+    fixes = models.JSONField(
+        default=list,
+        blank=True,
+        help_text="the run diagnoses this lesson teaches the fix for (labs.diagnosis codes, e.g. diverging)",
+    )
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:

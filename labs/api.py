@@ -1,9 +1,11 @@
 from __future__ import annotations
 
+from typing import Any
+
 from django.db.models import QuerySet
 from django.http import Http404
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field
 from rest_framework import generics, serializers, status
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.request import Request
@@ -13,6 +15,8 @@ from rest_framework.views import APIView
 from labs import selectors, services
 from labs.api_inputs import BinaryFileParser, JsonObjectField, PythonFileParser
 from labs.artifacts import weights_max_mb
+from labs.diagnosis import CODES as DIAGNOSIS_CODES
+from labs.diagnosis import run_findings_explained
 from labs.models import Lab, Run, Submission
 from labs.permissions import can_act_on_run, can_view_run, runs_visible_to
 from labs.throttling import SubmissionRateThrottle, submission_throttled
@@ -62,6 +66,17 @@ class LabSerializer(serializers.ModelSerializer):
         return weights_max_mb(lab)
 
 
+class FindingSerializer(serializers.Serializer):
+    """One finding of the coach's reading of a run (labs.diagnosis)."""
+
+    code = serializers.ChoiceField(choices=DIAGNOSIS_CODES)
+    message = serializers.CharField(help_text="the explanation, in the request's language")
+    evidence = serializers.DictField(
+        help_text="the metric, the curve's points that show it ([step, value] pairs) and the numbers the message quotes"
+    )
+    lessons = serializers.ListField(child=serializers.CharField(), help_text="the lessons that teach the fix")
+
+
 class RunSerializer(serializers.ModelSerializer):
     lab = serializers.CharField(source="submission.lab.slug", read_only=True)
     metric = serializers.CharField(source="submission.lab.metric", read_only=True)
@@ -83,6 +98,11 @@ class RunSerializer(serializers.ModelSerializer):
         read_only=True,
         help_text="a run of a lab a challenge uses (its entry or not): its score and verdict are withheld until "
         "the challenge's results are revealed",
+    )
+
+    diagnosis = serializers.SerializerMethodField(
+        help_text="what the run's curve, log and outcome say went wrong; empty while it runs and for a run without a "
+        "finding"
     )
 
     class Meta:
@@ -111,9 +131,14 @@ class RunSerializer(serializers.ModelSerializer):
             "started_at",
             "finished_at",
             "curve",
+            "diagnosis",
             "url",
             "artifacts",
         ]
+
+    @extend_schema_field(FindingSerializer(many=True))
+    def get_diagnosis(self, run: Run) -> list[dict[str, Any]]:
+        return [finding.as_api() for finding in run_findings_explained(run)]
 
 
 class LabListApi(generics.ListAPIView):

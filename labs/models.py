@@ -237,6 +237,11 @@ class Run(models.Model):
     artifacts = models.JSONField(
         default=dict, blank=True, help_text='files the attempt stored: {"weights"|"log": {name, size, sha256}}'
     )
+    diagnosis = models.JSONField(
+        null=True,
+        blank=True,
+        help_text="the coach's findings when the run ended (labs.diagnosis): [{code, evidence}]; null: not read yet",
+    )
 
     class Meta:
         ordering = ["-queued_at"]

@@ -28,6 +28,7 @@ from labs.artifacts import artifacts_stored
 from labs.author_code import ScoringFailed
 from labs.author_code import run_score as run_score_program
 from labs.datasets import dataset_meta, dataset_test_labels
+from labs.diagnosis import finding_title, run_diagnose, run_findings
 from labs.dispatch import runs_dispatch_waiting
 from labs.models import ACTIVE_STATES, Lab, Metric, Run, RunState, Submission, new_token
 from labs.scoring import ScoreOutcome, finite, predictions_array, predictions_to_json, score_predictions
@@ -58,8 +59,9 @@ MAX_LOG_CHARS = 64 * 1024
 
 
 def run_ended(*, run_id: int) -> None:
-    """A run reached a final state: tell its learner (or, for a lab's reference run, publish the lab
-    that waited for it), and let a waiting run take its place."""
+    """A run reached a final state: read it (``labs.diagnosis``), tell its learner (or, for a lab's
+    reference run, publish the lab that waited for it), and let a waiting run take its place."""
+    run_diagnose(Run.objects.select_related("submission__lab").get(pk=run_id))
     run_ended_signal.send(sender=Run, run_id=run_id)
     if not reference_run_ended(run_id=run_id):
         run_finished_notify(run_id=run_id)
@@ -414,6 +416,12 @@ def run_finished_notify(*, run_id: int) -> Notification | None:
     learner = run.submission.learner
     with language_of(learner):
         title = run_finished_title(run)
+        findings = run_findings(run)
+        if findings:  # what the coach read in the run, by name (the page explains it)
+            title = _("%(title)s · coach: %(finding)s") % {
+                "title": title,
+                "finding": finding_title(findings[0]["code"]),
+            }
     return notify(user=learner, kind=NotificationKind.RUN_FINISHED, title=title, url=run.get_absolute_url())
 
 

@@ -23,6 +23,7 @@ from core.broker import broker_reachable, redis_client
 from core.live import live_publish, run_topic
 from core.models import User
 from core.text import db_text
+from labs.diagnosis import run_diagnose
 from labs.dispatch import runs_dispatch_waiting
 from labs.models import ACTIVE_STATES, Lab, Run, RunState, Submission
 from labs.signals import run_sealing_signal
@@ -141,6 +142,7 @@ def runs_unseal(*, run_ids: Iterable[int]) -> int:
             run.sealed, run.score = False, score
             run.passed = None if score is None else run.submission.lab.passes(score)
             run.save(update_fields=["sealed", "score", "passed", "updated_at"])
+            run_diagnose(run)  # what the score tells (close to the pass mark, underfitting) may be said now
             live_publish(run_topic(run.pk), state=run.state)
             unsealed += 1
     return unsealed

@@ -21,7 +21,11 @@ phase's public score, would tell its private one), else False or None. Read only
 ``labs.permissions``; a receiver returns a ``Q`` over Run that matches the runs shared with that
 viewer besides their own, their mentees' and (administrators) everyone's — a team's challenge entries
 with its members — or None. Seeing a shared run is seeing its page, curve, log, code and files; acting
-on it (cancel, re-run) and its mentor's reviews stay the learner's side's. Read only."""
+on it (cancel, re-run) and its mentor's reviews stay the learner's side's. Read only.
+
+``diagnosis_lessons_signal``: the lessons that teach the fix for run findings (``labs.diagnosis``).
+Sent with ``codes`` (a list of finding codes), by ``labs.diagnosis.run_findings_explained``; a
+receiver returns ``{code: [(title, url), …]}`` (published lessons, best first), or None. Read only."""
 
 from __future__ import annotations
 
@@ -32,3 +36,4 @@ run_notes_signal = django.dispatch.Signal()
 lab_notes_signal = django.dispatch.Signal()
 run_sealing_signal = django.dispatch.Signal()
 run_sharing_signal = django.dispatch.Signal()
+diagnosis_lessons_signal = django.dispatch.Signal()

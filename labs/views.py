@@ -12,6 +12,7 @@ from django.core.paginator import Paginator
 from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import get_object_or_404, render
+from django.template.loader import render_to_string
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
@@ -20,6 +21,7 @@ from core.live import run_topic
 from core.models import User
 from labs import selectors, services
 from labs.artifacts import run_file_response
+from labs.diagnosis import Explained, run_findings_explained
 from labs.forms import SubmitForm
 from labs.models import Lab, Run, Submission
 from labs.permissions import can_act_on_run, can_view_run
@@ -113,10 +115,12 @@ def _visible_run(request: HttpRequest, run_id: int) -> Run:
 @login_required
 def run_detail(request: HttpRequest, run_id: int) -> HttpResponse:
     run = _visible_run(request, run_id)
+    findings = run_findings_explained(run)
     context = {
         "run": run,
         "lab": run.submission.lab,
-        "progress": selectors.run_progress(run),
+        "findings": findings,
+        "progress": selectors.run_progress(run) | {"marks": _marks(findings)},
         "params": _param_rows(run.submission.params),
         "can_act": can_act_on_run(request.user, run),
         "poll_ms": settings.RUN_PAGE_POLL_MS,
@@ -148,7 +152,21 @@ def run_progress(request: HttpRequest, run_id: int) -> JsonResponse:
         since = max(0, int(request.GET.get("since", "0")))
     except ValueError:
         since = 0
-    return JsonResponse(selectors.run_progress(run, since=since))
+    progress = selectors.run_progress(run, since=since)
+    if run.is_final:  # the coach's reading, once there is one to read
+        findings = run_findings_explained(run)
+        html = render_to_string("labs/_diagnosis.html", {"findings": findings}, request=request)
+        progress |= {"diagnosis_html": html, "marks": _marks(findings)}
+    return JsonResponse(progress)
+
+
+def _marks(findings: list[Explained]) -> list[dict[str, Any]]:
+    """Each finding's points, to mark on the learning curve: [{label, metric, points: [[step, value]]}]."""
+    return [
+        {"label": finding.title, "metric": finding.evidence.get("metric", ""), "points": finding.evidence["points"]}
+        for finding in findings
+        if finding.evidence.get("points")
+    ]
 
 
 def _run_file(request: HttpRequest, run_id: int, kind: str) -> HttpResponse:

@@ -24,6 +24,7 @@ from cohorts.permissions import is_admin
 from core.cache import cache_generations
 from core.fragments import CURRICULUM, LEARNERS, PEOPLE, fragment, fragment_key, mentor_generation
 from core.models import User
+from labs.diagnosis import finding_title, run_findings
 from labs.models import Run
 from mentorship import selectors
 from mentorship.forms import DismissForm
@@ -82,4 +83,5 @@ def _digest(parts: object) -> str:
 
 def _row(run: Run, earlier_runs: int) -> Run:
     run.earlier_runs = earlier_runs
+    run.finding_titles = [finding_title(finding["code"]) for finding in run_findings(run)]
     return run

@@ -14,6 +14,7 @@ from cohorts.permissions import can_mentor, is_admin, is_mentor
 from core import selectors as core_selectors
 from core.models import User
 from labs import selectors as labs_selectors
+from labs.diagnosis import run_findings_explained
 from labs.models import Run
 from mentorship import selectors, services
 from mentorship.forms import DismissForm, NoteForm, QueueFilterForm, ReviewForm, SessionForm
@@ -111,6 +112,7 @@ def review(request: HttpRequest, run_id: int) -> HttpResponse:
         },
         "dismissal": selectors.dismissal_of(run),
         "dismiss_form": DismissForm(),
+        "findings": run_findings_explained(run),
     }
     return render(request, "mentorship/review.html", context, status=400 if form.errors else 200)
 

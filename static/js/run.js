@@ -7,6 +7,7 @@
   var pollMs = parseInt(script.dataset.pollMs, 10) || 1000;
   var progress = JSON.parse(document.getElementById("run-progress").textContent);
   var points = progress.curve.slice();
+  var marks = progress.marks || [];  // the coach's findings: points to mark on the curve
   var chart = null;
   var palette = ["#3153d4", "#d4317a", "#12966b", "#c77700", "#7a3cd4", "#0f8ca8"];
 
@@ -26,10 +27,21 @@
     });
   }
 
+  function markSets() {  // each finding's evidence, drawn over the curve as large hollow points
+    return marks.map(function (m) {
+      return {
+        label: "⚠ " + m.label, type: "scatter", showLine: false, pointRadius: 7, pointHoverRadius: 9,
+        pointStyle: "rectRot", borderColor: "#b3261e", backgroundColor: "rgba(179, 38, 30, 0.15)", borderWidth: 2,
+        data: m.points.map(function (p) { return { x: p[0], y: p[1] }; }),
+        yAxisID: /loss|mse|error/i.test(m.metric) ? "loss" : "score"
+      };
+    });
+  }
+
   function drawChart() {
     if (!points.length || typeof Chart === "undefined") return;
     byId("curve-empty").hidden = true;
-    var datasets = series();
+    var datasets = series().concat(markSets());
     if (!chart) {
       chart = new Chart(byId("curve"), {
         type: "line", data: { datasets: datasets },
@@ -94,6 +106,12 @@
       .then(function (p) {
         if (p.curve_length < points.length) points = [];  // a retry started the curve afresh
         points = points.concat(p.curve);
+        if (p.diagnosis_html !== undefined) {  // the run ended: the coach's reading, in place
+          marks = p.marks || [];
+          var coach = byId("coach");
+          coach.innerHTML = p.diagnosis_html;
+          coach.hidden = !coach.querySelector(".finding");
+        }
         render(p);
         drawChart();
         return !p.final;

@@ -261,6 +261,25 @@ def test_unknown_key_is_refused_with_the_allowed_keys(tmp_path: Path) -> None:
     assert "minutes" in problem.split("allowed:")[1]
 
 
+def test_a_lesson_names_the_run_findings_it_teaches_the_fix_for(tmp_path: Path) -> None:
+    tiny_course(tmp_path)
+    write(
+        tmp_path, "01-basics/01-intro.md", LESSON_MD.replace("minutes: 5", "minutes: 5\nfixes: [diverging, unstable]")
+    )
+    lesson = course_read(tmp_path).modules[0].lessons[0]
+    assert lesson.fixes == ["diverging", "unstable"]
+
+
+def test_an_unknown_finding_is_refused_with_the_known_ones(tmp_path: Path) -> None:
+    tiny_course(tmp_path)
+    write(tmp_path, "01-basics/01-intro.md", LESSON_MD.replace("minutes: 5", "minutes: 5\nfixes: [divergent]"))
+
+    problem = only_problem(tmp_path)
+
+    assert problem.startswith("01-basics/01-intro.md: ")
+    assert "'fixes' names unknown 'divergent'" in problem and "diverging" in problem
+
+
 @pytest.mark.parametrize(
     ("old", "new", "expected"),
     [

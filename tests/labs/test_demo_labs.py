@@ -19,6 +19,7 @@ from sklearn.metrics import f1_score, r2_score
 
 from labs.demo import DEMO_LAB_SLUGS, LABS_DIR, build_dataset, demo_lab, load_lab_definition, validate_definition
 from labs.demo.local_run import main, make_data, resolve_params, run_solution
+from labs.diagnosis import Reading, curve_from_history, diagnose
 from labs.lab_spec import LabSplits
 from labs.scoring import METRICS, WORST, passes, score
 
@@ -323,12 +324,26 @@ def test_passes_follows_the_direction() -> None:
 # --- reference solutions and starters -----------------------------------------
 
 
+def coach_findings(log: list[dict], score: float, passed: bool, definition: dict) -> list[str]:
+    """What labs.diagnosis reads in a local run's curve and score."""
+    reading = Reading(
+        curve=curve_from_history(log),
+        score=score,
+        passed=passed,
+        threshold=definition["threshold"],
+        higher_is_better=definition["higher_is_better"],
+        wall_seconds=definition["limits"]["wall_seconds"],
+    )
+    return [finding.code for finding in diagnose(reading)]
+
+
 @pytest.mark.parametrize("slug", CLASSIC)
 def test_reference_solution_passes(slug: str) -> None:
     definition = load_lab_definition(slug)
     value, passed, log = run_solution(slug, definition["solution_code"])
     assert passed, f"{slug}: {definition['metric']} {value:.4f} < {definition['threshold']}"
     assert value >= definition["threshold"] + MARGIN
+    assert coach_findings(log, value, passed, definition) == []  # the coach finds nothing wrong in a reference
     val_key = "val_r2" if definition["metric"] == "r2" else "val_accuracy"
     assert [entry["step"] for entry in log] == list(range(1, definition["params"]["epochs"]["default"] + 1))
     assert all({"loss", val_key} <= entry.keys() for entry in log)
@@ -342,6 +357,7 @@ def test_the_new_labs_load_from_their_format_and_their_reference_passes_here(slu
     assert lab.definition["data"]["format"] == data_format
     value, passed, log = run_solution(slug, lab.solution_code)
     assert passed and value >= threshold + MARGIN, f"{slug}: {metric} {value:.4f}"
+    assert coach_findings(log, value, passed, lab.definition) == []
     assert log and all("loss" in entry for entry in log)
 
 

@@ -53,6 +53,7 @@ def test_each_demo_labs_reference_solution_passes(
     assert run.state == RunState.SUCCEEDED, f"{run.reason}\n{run.log[-3000:]}"
     assert run.passed is True and lab.passes(run.score), f"score {run.score}, seed {run.seed}, curve {run.curve}"
     assert run.curve, "the reference solution logs its learning curve"
+    assert run.diagnosis == [], "the coach finds nothing wrong in a reference solution's run"
     assert run.worker_host.startswith("test-cpu-gpu") and run.torch_version.startswith("2.13")
 
 
