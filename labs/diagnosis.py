@@ -12,11 +12,12 @@ applies by eye:
 - ``diverging``: the training loss ends well above where it started and above twice its best.
 - ``not_learning``: the run did not pass and its training loss is flat from the first point (or
   the second: the first may average a wild first epoch) to the last.
-- ``unstable``: over some stretch of the run the training loss keeps jumping up and down, by a
-  large share of its level and of where it started (mini-batch noise on a falling loss is not).
+- ``unstable``: over some stretch of the run (of its last third, in a run that passed) the
+  training loss keeps jumping up and down, by a large share of its level and of where it started
+  (mini-batch noise on a falling loss is not).
 - ``overfitting``: a validation metric (smoothed over three points: one lucky evaluation is not a
-  best) was best before the end and its trend since then is clearly worse, while the training loss
-  kept falling.
+  best; in a run that passed, a validation loss only) was best before the end and its trend since
+  then is clearly worse, while the training loss kept falling.
 - ``underfitting``: the run did not pass, and the training loss was still falling at the end
   (neither memorising nor stuck: it needs more capacity or more steps).
 - ``time_limit_while_improving``: the wall-clock limit stopped the run (or it stopped itself near
@@ -100,9 +101,11 @@ def diagnose(reading: Reading) -> list[Finding]:
     if len(loss) >= MIN_POINTS and min(v for _s, v in loss) >= 0:
         diverging = _diverging(loss_name, loss)
         flat = None if diverging else _not_learning(loss_name, loss, reading.passed)
-        unstable = None if flat or diverging else _unstable(loss_name, loss)  # one cause, one fix
+        unstable = None if flat or diverging else _unstable(loss_name, loss, reading.passed)  # one cause, one fix
         # An unstable run's validation swings are the instability, not memorising.
-        overfitting = None if unstable or diverging else _overfitting(reading.curve, names, loss_name, loss)
+        overfitting = (
+            None if unstable or diverging else _overfitting(reading.curve, names, loss_name, loss, reading.passed)
+        )
         improving = None if diverging or flat or overfitting else _still_improving(loss_name, loss)
         findings += [diverging, flat, unstable, overfitting]
         findings += [_underfitting(reading, improving), _time_limit(reading, improving)]
@@ -219,10 +222,11 @@ def _not_learning(name: str, loss: list[tuple[float, float]], passed: bool | Non
     return None
 
 
-def _unstable(name: str, loss: list[tuple[float, float]]) -> Finding | None:
+def _unstable(name: str, loss: list[tuple[float, float]], passed: bool | None) -> Finding | None:
     """The loss turns up and down by large jumps over some stretch of ``UNSTABLE_WINDOW`` points
-    (after the first point, which may average a wild start)."""
-    rest, start = loss[1:], _start(loss)
+    (after the first point, which may average a wild start). In a run that passed, only a stretch
+    in its last third counts: a loss that bounces early and then settles low is learning fast."""
+    rest, start = (loss[(2 * len(loss)) // 3 :] if passed else loss[1:]), _start(loss)
     width = min(UNSTABLE_WINDOW, len(rest))
     if width < MIN_POINTS:
         return None
@@ -248,10 +252,16 @@ def _unstable(name: str, loss: list[tuple[float, float]]) -> Finding | None:
 
 
 def _overfitting(
-    curve: Sequence[dict[str, Any]], names: set[str], loss_name: str, loss: list[tuple[float, float]]
+    curve: Sequence[dict[str, Any]],
+    names: set[str],
+    loss_name: str,
+    loss: list[tuple[float, float]],
+    passed: bool | None,
 ) -> Finding | None:
+    """In a run that passed, only a validation loss counts (an accuracy's few points of noise at the
+    top are not memorising)."""
     train = _smoothed(loss)
-    for name in sorted(n for n in names if is_validation(n)):
+    for name in sorted(n for n in names if is_validation(n) and (lower_is_better(n) or not passed)):
         val = _smoothed(_series(curve, name))  # one lucky evaluation is not a best
         if len(val) < MIN_POINTS:
             continue

@@ -190,6 +190,15 @@ def test_close_means_a_few_points_for_a_share_and_a_tenth_for_other_scores() -> 
     assert close(105.0, 100.0, higher=False) and not close(130.0, 100.0, higher=False)
 
 
+def test_a_loss_that_bounces_early_and_settles_low_in_a_run_that_passed_is_not_unstable() -> None:
+    # finetune-lora's reference, one seed through the platform: fast learning, not instability
+    early = [0.55, 0.40, 0.05, 0.20, 0.01, 0.06, 0.0025, 0.02, 0.0015, 0.001, 0.0009, 0.0008]
+    calm = early + [0.0007 - 0.00001 * i for i in range(24)]
+    assert diagnose(Reading(curve=curve(calm), score=1.0, passed=True, threshold=0.9)) == []
+    # the same bouncing in a run that did not pass is worth a word
+    assert "unstable" in {f.code for f in diagnose(Reading(curve=curve(early), score=0.5, passed=False, threshold=0.9))}
+
+
 def test_a_validation_blip_is_not_a_best_to_overfit_from() -> None:
     val = [0.5, 0.5, 0.9, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5]
     reading = Reading(curve=curve(FALLING[:10], val_accuracy=val), score=0.5, passed=False, threshold=0.9)
