@@ -72,6 +72,7 @@ class LessonAdmin(admin.ModelAdmin):
     search_fields = ["slug", "title_en", "title_zh", "body_en", "body_zh"]
     list_select_related = ["course", "lab"]
     autocomplete_fields = ["module"]
+    filter_horizontal = ["skills"]
 
 
 @admin.register(Tag)

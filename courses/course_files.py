@@ -56,6 +56,7 @@ class LessonData:
     minutes: int
     lab: str | None = None
     fixes: list[str] = field(default_factory=list)  # labs.diagnosis codes the lesson teaches the fix for
+    skills: list[str] = field(default_factory=list)  # skill slugs (skills.Skill)
 
 
 @dataclass
@@ -282,7 +283,7 @@ def _lesson_read(slug: str, path: Path, problems: _Problems) -> LessonData | Non
     if document is None:
         return None
     meta, body = document
-    fields = _Fields(meta, path, problems, {"title", "minutes", "lab", "fixes"})
+    fields = _Fields(meta, path, problems, {"title", "minutes", "lab", "fixes", "skills"})
     lab = meta.get("lab")
     if lab is not None:
         lab = fields.slug("lab") or None
@@ -295,6 +296,7 @@ def _lesson_read(slug: str, path: Path, problems: _Problems) -> LessonData | Non
         minutes=fields.positive_int("minutes", 10),
         lab=lab,
         fixes=fields.codes("fixes", DIAGNOSIS_CODES),
+        skills=fields.slugs("skills"),
     )
 
 

@@ -81,6 +81,8 @@ def course_write(course: CourseData, folder: Path) -> None:
                 meta["lab"] = lesson.lab
             if lesson.fixes:
                 meta["fixes"] = lesson.fixes
+            if lesson.skills:
+                meta["skills"] = lesson.skills
             lesson_file = module_folder / f"{lesson_number:0{lesson_width}d}-{lesson.slug}.md"
             lesson_file.write_text(_document(meta, lesson.body), encoding="utf-8")
 

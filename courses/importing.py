@@ -30,6 +30,8 @@ from courses.course_files import (
 )
 from courses.models import Course, LearningPath, Lesson, Module, PathCourse, Tag
 from labs.models import Lab
+from skills.catalogue import CatalogueError, catalogue_of, catalogue_read, catalogue_save
+from skills.models import Skill
 
 
 @dataclass
@@ -46,7 +48,11 @@ class ImportReport:
         return changes or "nothing changed"
 
 
-def _save_if_changed(instance: models.Model, values: dict[str, Any], report: ImportReport, kind: str) -> None:
+def _save_if_changed(
+    instance: models.Model, values: dict[str, Any], report: ImportReport, kind: str, *, also_changed: bool = False
+) -> None:
+    """Create ``instance`` with ``values``, or save those that differ; ``also_changed``: something
+    else about it changed (its many-to-many rows), so it counts as updated."""
     if instance.pk is None:
         for name, value in values.items():
             setattr(instance, name, value)
@@ -56,9 +62,9 @@ def _save_if_changed(instance: models.Model, values: dict[str, Any], report: Imp
     changed = [name for name, value in values.items() if getattr(instance, name) != value]
     for name in changed:
         setattr(instance, name, values[name])
-    if changed:
+    if changed or also_changed:
         instance.save()
-    report.note(kind, "updated" if changed else "unchanged")
+    report.note(kind, "updated" if changed or also_changed else "unchanged")
 
 
 def _texts(prefix: str, text: Bilingual) -> dict[str, str]:
@@ -68,13 +74,15 @@ def _texts(prefix: str, text: Bilingual) -> dict[str, str]:
 # --- checks against the database -----------------------------------------------------------------
 
 
-def _check_references(courses: list[CourseData], paths: list[PathData], *, prune: bool) -> list[str]:
+def _check_references(courses: list[CourseData], paths: list[PathData], *, prune: bool, skills: list[str]) -> list[str]:
+    """What the folder names that does not exist (``skills``: those its catalogue brings)."""
     problems = []
     importing = {course.slug for course in courses}
     known = importing | set(
         Course.objects.filter(slug__in=_all_course_refs(courses, paths)).values_list("slug", flat=True)
     )
     labs = set(Lab.objects.values_list("slug", flat=True))
+    known_skills = set(skills) | set(Skill.objects.values_list("slug", flat=True))
     for course in courses:
         problems += [
             f"{course.slug}: prerequisite '{slug}' is not a course here"
@@ -85,6 +93,11 @@ def _check_references(courses: list[CourseData], paths: list[PathData], *, prune
             for lesson in module.lessons:
                 if lesson.lab and lesson.lab not in labs:
                     problems.append(f"{course.slug}/{lesson.slug}: lab '{lesson.lab}' does not exist")
+                problems += [
+                    f"{course.slug}/{lesson.slug}: skill '{slug}' is not in the skill catalogue (import_skills)"
+                    for slug in lesson.skills
+                    if slug not in known_skills
+                ]
         if not prune:
             problems += _completed_lessons_dropped(course)
     for path in paths:
@@ -152,6 +165,7 @@ def _tags_upsert(tags: list[TagData], report: ImportReport) -> list[Tag]:
 def _lessons_upsert(course: Course, modules: list[tuple[Module, ModuleData]], report: ImportReport) -> None:
     existing = {lesson.slug: lesson for lesson in course.lessons.all()}
     labs = dict(Lab.objects.values_list("slug", "pk"))
+    skills = dict(Skill.objects.values_list("slug", "pk"))
     position = 0
     for module, data in modules:
         for lesson_data in data.lessons:
@@ -166,7 +180,10 @@ def _lessons_upsert(course: Course, modules: list[tuple[Module, ModuleData]], re
                 **_texts("title", lesson_data.title),
                 **_texts("body", lesson_data.body),
             }
-            _save_if_changed(lesson, values, report, "lessons")
+            wanted = {skills[slug] for slug in lesson_data.skills}
+            retagged = lesson.pk is not None and set(lesson.skills.values_list("pk", flat=True)) != wanted
+            _save_if_changed(lesson, values, report, "lessons", also_changed=retagged)
+            lesson.skills.set(wanted)
     for lesson in existing.values():
         lesson.delete()
         report.note("lessons", "deleted")
@@ -237,11 +254,20 @@ def curriculum_import(folder: Path, *, prune: bool = False) -> ImportReport:
         paths = [path]
     else:
         courses, paths = [course_read(folder)], []
-    problems = _check_references(courses, paths, prune=prune)
+    catalogue, skills = catalogue_of(folder), []
+    try:
+        skills = catalogue_read(catalogue) if catalogue else []
+    except CatalogueError as error:
+        raise CourseFormatError(error.problems) from None
+    problems = _check_references(courses, paths, prune=prune, skills=[s.slug for s in skills])
     if problems:
         raise CourseFormatError(problems)
     report = ImportReport()
     with transaction.atomic():
+        if skills:
+            for outcome, n in catalogue_save(skills).items():
+                if n and outcome != "unchanged":
+                    report.counts[f"skills {outcome}"] += n
         saved = [(data, *_course_upsert(data, report)) for data in courses]
         for data, course, created in saved:
             _prerequisites_set(data, course, created, report)
@@ -256,7 +282,7 @@ def curriculum_import(folder: Path, *, prune: bool = False) -> ImportReport:
 def course_data(course: Course) -> CourseData:
     """Everything about a course the folder format holds, read back from the database."""
     lessons_by_module: dict[int, list[LessonData]] = {}
-    for lesson in course.lessons.select_related("lab").order_by("position"):
+    for lesson in course.lessons.select_related("lab").prefetch_related("skills").order_by("position"):
         lessons_by_module.setdefault(lesson.module_id, []).append(
             LessonData(
                 slug=lesson.slug,
@@ -264,6 +290,7 @@ def course_data(course: Course) -> CourseData:
                 body=Bilingual(lesson.body_en, lesson.body_zh),
                 minutes=lesson.minutes,
                 fixes=list(lesson.fixes),
+                skills=sorted(skill.slug for skill in lesson.skills.all()),
                 lab=lesson.lab.slug if lesson.lab else None,
             )
         )

@@ -172,6 +172,7 @@ class Lesson(Titled):
         blank=True,
         help_text="the run diagnoses this lesson teaches the fix for (labs.diagnosis codes, e.g. diverging)",
     )
+    skills = models.ManyToManyField("skills.Skill", blank=True, related_name="lessons")
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:

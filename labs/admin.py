@@ -26,6 +26,7 @@ class LabAdmin(admin.ModelAdmin):
     list_filter = ("published", "hidden_data", "device_class", "metric")
     search_fields = ("slug", "title_en", "title_zh")
     raw_id_fields = ("dataset", "reference_run")
+    filter_horizontal = ("skills",)
     readonly_fields = ("authoring", "hidden_data")  # hidden_data: the lab folder's [data] hidden, at import
 
     @admin.display(description=_("authoring page"))

@@ -11,9 +11,11 @@ from typing import Any
 from django.db import transaction
 
 from labs.datasets import dataset_arrays, dataset_files, dataset_publish, npz_bytes
-from labs.lab_folder import LabFolder, definition_toml, hidden_is_secret
+from labs.lab_folder import LabFolder, Problem, definition_toml, hidden_is_secret
 from labs.lab_spec import ARTIFACT_MAX_MB, DEFAULT_ARTIFACT_MAX_MB, LIMIT_KEYS, LabSplits
 from labs.models import Lab
+from skills.catalogue import unknown_skills
+from skills.models import Skill
 
 
 def hidden_seed_for(slug: str) -> int:
@@ -64,6 +66,7 @@ def lab_save(
     if published is not None:
         defaults["published"] = False  # published again below, once the dataset is there
     lab, _ = Lab.objects.update_or_create(slug=definition["slug"], defaults=defaults)
+    lab.skills.set(Skill.objects.filter(slug__in=definition.get("skills", [])))  # known: skills_problems
     dataset_publish(
         lab=lab,
         x_train=splits.x_train,
@@ -80,6 +83,16 @@ def lab_save(
         lab.published = True  # after the dataset: a published lab always has one
         lab.save(update_fields=["published", "updated_at"])
     return lab
+
+
+def skills_problems(definition: dict[str, Any]) -> list[Problem]:
+    """The skills ``lab.toml`` names that the catalogue lacks (``skills.catalogue``)."""
+    return [
+        Problem(
+            "lab.toml", f"skills: unknown skill {slug!r} (add it to the skill catalogue: import_skills, or the admin)"
+        )
+        for slug in unknown_skills(list(definition.get("skills", [])))
+    ]
 
 
 def lab_import(folder: LabFolder) -> Lab:
@@ -121,6 +134,7 @@ def lab_export(lab: Lab, folder: Path) -> list[Path]:
         "higher_is_better": lab.higher_is_better,
         "device_class": lab.device_class,
         "submissions_per_day": lab.submissions_per_day,
+        "skills": sorted(lab.skills.values_list("slug", flat=True)),
         "description_en": lab.description_en,
         "description_zh": lab.description_zh,
         "params": lab.params,

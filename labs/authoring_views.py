@@ -21,7 +21,7 @@ from django.views.decorators.http import require_GET, require_POST
 from cohorts.permissions import is_admin
 from core.live import run_topic
 from labs import selectors
-from labs.authoring import ExportRefused, hidden_seed_for, lab_export, lab_import
+from labs.authoring import ExportRefused, hidden_seed_for, lab_export, lab_import, skills_problems
 from labs.forms import LabUploadForm
 from labs.lab_archive import ArchiveRefused, lab_zip_pack, lab_zip_unpack
 from labs.lab_folder import LabFolder, LabFolderInvalid, Problem, read_lab_folder
@@ -146,6 +146,8 @@ def _upload(form: LabUploadForm, *, slug: str | None) -> tuple[Lab | None, Probl
             lab_folder: LabFolder | None = read_lab_folder(folder, hidden_seed=hidden_seed_for)
         except LabFolderInvalid as invalid:
             lab_folder, problems = None, invalid.problems + problems
+        if lab_folder is not None:
+            problems += skills_problems(lab_folder.definition)
         if problems or lab_folder is None:
             return None, _grouped(problems, tmp)
         return lab_import(lab_folder), []

@@ -7,6 +7,7 @@ from labs.authoring import hidden_seed_for, lab_save
 from labs.demo import DEMO_LAB_SLUGS, demo_lab, load_lab_definition
 from labs.models import Lab, Submission
 from labs.services import submission_create
+from skills.catalogue import skills_seed
 
 
 def demo_lab_seed(slug: str) -> Lab:
@@ -28,6 +29,7 @@ def demo_lab_seed(slug: str) -> Lab:
 
 
 def demo_labs_seed() -> list[Lab]:
+    skills_seed()  # the skills the demo labs name (a lab seeded alone keeps only those already known)
     return [demo_lab_seed(slug) for slug in DEMO_LAB_SLUGS]
 
 

@@ -248,6 +248,9 @@ def _utf8(payload: bytes) -> bool:
     return True
 
 
+SKILL_SLUG = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
+
+
 def definition_problems(definition: dict[str, Any], folder_name: str | None = None) -> list[str]:
     """What is wrong with a lab definition (``lab.toml`` as a dict); empty when nothing is."""
     problems = [f"missing key {key!r}" for key in REQUIRED_KEYS if key not in definition]
@@ -277,6 +280,9 @@ def definition_problems(definition: dict[str, Any], folder_name: str | None = No
         better = "higher" if METRICS[metric].higher_is_better else "lower"
         problems.append(f"higher_is_better contradicts {metric}, where {better} is better")
     problems += _threshold_problems(definition)
+    skills = definition.get("skills", [])
+    if not (isinstance(skills, list) and all(isinstance(v, str) and SKILL_SLUG.fullmatch(v) for v in skills)):
+        problems.append('skills must be a list of skill slugs, e.g. skills = ["gradient-descent"]')
     per_day = definition.get("submissions_per_day")
     if "submissions_per_day" in definition and not (is_int(per_day) and per_day > 0):
         problems.append("submissions_per_day must be a positive integer")
@@ -711,6 +717,8 @@ def definition_toml(definition: dict[str, Any]) -> str:
     """``lab.toml`` for a definition, in one canonical form (so an export of an import is the same bytes)."""
     options = definition.get("metric_options") or {}
     lines = [f"{key} = {_toml_value(definition[key])}" for key in TOML_ORDER if not (key == "metric" and options)]
+    if definition.get("skills"):  # written only when tagged: older folders export as they were
+        lines.append(f"skills = {_toml_value(list(definition['skills']))}")
     if options:
         metric = {"name": definition["metric"], **dict(sorted(options.items()))}
         lines += ["", "[metric]", *(f"{key} = {_toml_value(value)}" for key, value in metric.items())]

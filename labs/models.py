@@ -103,6 +103,7 @@ class Lab(models.Model):
         default=HiddenData.PUBLIC,
         help_text="whether the hidden test rows exist only on the platform; set at import from [data] hidden",
     )
+    skills = models.ManyToManyField("skills.Skill", blank=True, related_name="labs")
     hidden_seed = models.BigIntegerField(
         null=True, blank=True, editable=False, help_text="secret: the seed of a secret-seeded lab's hidden rows"
     )

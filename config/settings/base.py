@@ -62,6 +62,7 @@ INSTALLED_APPS = [
     "core",
     "notifications",
     "cohorts",
+    "skills",
     "labs",
     "courses",
     "mentorship",

@@ -270,6 +270,14 @@ def test_a_lesson_names_the_run_findings_it_teaches_the_fix_for(tmp_path: Path) 
     assert lesson.fixes == ["diverging", "unstable"]
 
 
+def test_a_lesson_names_its_skills_by_slug(tmp_path: Path) -> None:
+    tiny_course(tmp_path)
+    write(tmp_path, "01-basics/01-intro.md", LESSON_MD.replace("minutes: 5", "minutes: 5\nskills: [gradient-descent]"))
+    assert course_read(tmp_path).modules[0].lessons[0].skills == ["gradient-descent"]
+    write(tmp_path, "01-basics/01-intro.md", LESSON_MD.replace("minutes: 5", "minutes: 5\nskills: [Gradient Descent]"))
+    assert "'skills' must be a list of slugs" in only_problem(tmp_path)
+
+
 def test_an_unknown_finding_is_refused_with_the_known_ones(tmp_path: Path) -> None:
     tiny_course(tmp_path)
     write(tmp_path, "01-basics/01-intro.md", LESSON_MD.replace("minutes: 5", "minutes: 5\nfixes: [divergent]"))

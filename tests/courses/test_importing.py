@@ -35,7 +35,8 @@ def demo_labs(db: None) -> list[Lab]:
 
 @pytest.fixture
 def demo_copy(tmp_path: Path) -> Path:
-    """The demo course folder, copied so a test can edit it."""
+    """The demo course folder, copied so a test can edit it (with its path's skill catalogue beside it)."""
+    shutil.copy(DEMO_COURSE.parent / "skills.yaml", tmp_path / "skills.yaml")
     return Path(shutil.copytree(DEMO_COURSE, tmp_path / "neural-network-basics"))
 
 
@@ -144,7 +145,14 @@ def test_demo_course_import_creates_course_modules_lessons_and_tags_in_both_lang
         "forward-pass-in-pytorch": "digits-mlp",
     }
     assert lesson_of("neuron-geometry").minutes == 10
-    assert report.counts == {"courses created": 1, "tags created": 4, "modules created": 3, "lessons created": 9}
+    assert report.counts == {
+        "skills created": 11,  # the path's catalogue (skills.yaml), imported with the course
+        "courses created": 1,
+        "tags created": 4,
+        "modules created": 3,
+        "lessons created": 9,
+    }
+    assert sorted(lesson_of("relu-and-choosing").skills.values_list("slug", flat=True)) == ["activation-functions"]
     assert report.courses == ["neural-network-basics"]
 
 

@@ -20,7 +20,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
 
-from labs.authoring import hidden_seed_for, lab_import
+from labs.authoring import hidden_seed_for, lab_import, skills_problems
 from labs.lab_folder import LabFolderInvalid, read_lab_folder
 from labs.models import Lab, Run
 from labs.publishing import reference_run_start
@@ -48,10 +48,13 @@ class Command(BaseCommand):
             raise CommandError(f"{folder}: not a folder", returncode=2)
         try:
             lab_folder = read_lab_folder(folder, hidden_seed=hidden_seed_for)
+            problems = skills_problems(lab_folder.definition)
         except LabFolderInvalid as invalid:
-            for problem in invalid.problems:
-                self.stderr.write(f"{folder.name}/{problem}")
-            raise CommandError(f"{folder}: {len(invalid.problems)} problems; nothing imported", returncode=2) from None
+            problems = invalid.problems
+        for problem in problems:
+            self.stderr.write(f"{folder.name}/{problem}")
+        if problems:
+            raise CommandError(f"{folder}: {len(problems)} problems; nothing imported", returncode=2)
         lab = lab_import(lab_folder)
         data = lab_folder.data
         self.stdout.write(
