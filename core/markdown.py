@@ -72,3 +72,14 @@ def _render(text: str) -> str:
 def pygments_css() -> str:
     """The stylesheet for highlighted code; ``static/css/pygments.css`` is this, written by ``make assets``."""
     return HtmlFormatter(style=PYGMENTS_STYLE).get_style_defs(".highlight")
+
+
+def fenced_blocks(text: str, info: str) -> list[tuple[int, int, int, str]]:
+    """The fenced code blocks of ``text`` whose info string is ``info``: (first line, line after the
+    closing fence, nesting level — 0 at the top, more inside a list or quote —, content), lines
+    counted from 0 as CommonMark reads them (a fence inside another fence is not one)."""
+    return [
+        (token.map[0], token.map[1], token.level, token.content)
+        for token in _renderer.parse(text or "")
+        if token.type == "fence" and token.info.strip() == info and token.map
+    ]

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from django import forms
 from django.contrib import admin
 from django.db.models import Count, QuerySet
 from django.http import HttpRequest
 
+from courses.exercises import exercises_read
 from courses.models import Course, Enrollment, LearningPath, Lesson, LessonCompletion, Module, PathCourse, Tag
 
 
@@ -65,8 +67,27 @@ class ModuleAdmin(admin.ModelAdmin):
     inlines = [LessonInline]
 
 
+class LessonForm(forms.ModelForm):
+    """Checks the body's exercise blocks as an import does (``courses.exercises``) and keeps them parsed."""
+
+    class Meta:
+        model = Lesson
+        fields = [
+            *("module", "slug", "position", "title_en", "title_zh", "body_en", "body_zh"),
+            *("minutes", "lab", "fixes", "skills"),
+        ]
+
+    def clean(self) -> dict:
+        data = super().clean()
+        self.instance.exercises, problems = exercises_read(data.get("body_en") or "", data.get("body_zh") or "")
+        if problems:
+            raise forms.ValidationError(problems)
+        return data
+
+
 @admin.register(Lesson)
 class LessonAdmin(admin.ModelAdmin):
+    form = LessonForm
     list_display = ["__str__", "position", "title_en", "title_zh", "minutes", "lab"]
     list_filter = ["course", "lab"]
     search_fields = ["slug", "title_en", "title_zh", "body_en", "body_zh"]

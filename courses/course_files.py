@@ -17,6 +17,7 @@ import yaml
 from django.utils.text import slugify
 
 from core.findings import FINDING_CODES as DIAGNOSIS_CODES
+from courses.exercises import exercises_read
 from courses.models import RESERVED_COURSE_SLUGS, CourseLevel
 
 COURSE_FILE = "course.md"
@@ -57,6 +58,7 @@ class LessonData:
     lab: str | None = None
     fixes: list[str] = field(default_factory=list)  # labs.diagnosis codes the lesson teaches the fix for
     skills: list[str] = field(default_factory=list)  # skill slugs (skills.Skill)
+    exercises: list[dict[str, Any]] = field(default_factory=list)  # the body's exercise blocks, parsed
 
 
 @dataclass
@@ -289,6 +291,9 @@ def _lesson_read(slug: str, path: Path, problems: _Problems) -> LessonData | Non
         lab = fields.slug("lab") or None
     if not (body.en or body.zh):
         problems.add(path, "the lesson has no text")
+    exercises, found = exercises_read(body.en, body.zh)
+    for problem in found:
+        problems.add(path, problem)
     return LessonData(
         slug=slug,
         title=fields.bilingual("title"),
@@ -297,6 +302,7 @@ def _lesson_read(slug: str, path: Path, problems: _Problems) -> LessonData | Non
         lab=lab,
         fixes=fields.codes("fixes", DIAGNOSIS_CODES),
         skills=fields.slugs("skills"),
+        exercises=exercises,
     )
 
 

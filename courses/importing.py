@@ -177,6 +177,7 @@ def _lessons_upsert(course: Course, modules: list[tuple[Module, ModuleData]], re
                 "minutes": lesson_data.minutes,
                 "lab_id": labs[lesson_data.lab] if lesson_data.lab else None,
                 "fixes": lesson_data.fixes,
+                "exercises": lesson_data.exercises,
                 **_texts("title", lesson_data.title),
                 **_texts("body", lesson_data.body),
             }
@@ -291,6 +292,7 @@ def course_data(course: Course) -> CourseData:
                 minutes=lesson.minutes,
                 fixes=list(lesson.fixes),
                 skills=sorted(skill.slug for skill in lesson.skills.all()),
+                exercises=list(lesson.exercises),
                 lab=lesson.lab.slug if lesson.lab else None,
             )
         )

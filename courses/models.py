@@ -173,6 +173,12 @@ class Lesson(Titled):
         help_text="the run diagnoses this lesson teaches the fix for (labs.diagnosis codes, e.g. diverging)",
     )
     skills = models.ManyToManyField("skills.Skill", blank=True, related_name="lessons")
+    exercises = models.JSONField(
+        default=list,
+        blank=True,
+        editable=False,
+        help_text="the exercise blocks of the body, parsed (courses.exercises); answers never leave the site",
+    )
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
@@ -192,6 +198,10 @@ class Lesson(Titled):
     @property
     def body(self) -> str:
         return bilingual(self.body_en, self.body_zh)
+
+    def exercise(self, exercise_id: str) -> dict | None:
+        """One exercise of the lesson by its id (``courses.exercises``), or None."""
+        return next((exercise for exercise in self.exercises if exercise["id"] == exercise_id), None)
 
 
 class Enrollment(models.Model):
@@ -220,3 +230,57 @@ class LessonCompletion(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} finished {self.lesson}"
+
+
+class ExerciseProgress(models.Model):
+    """A learner's tries at one exercise of a lesson (``courses.exercises``). Once solved it stays
+    solved: a later try changes nothing."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="exercise_progress")
+    lesson = models.ForeignKey(Lesson, on_delete=models.CASCADE, related_name="exercise_progress")
+    exercise = models.SlugField(help_text="the exercise's id in the lesson")
+    tries = models.PositiveIntegerField(default=0, help_text="answers judged, the right one included")
+    solved = models.BooleanField(default=False)
+    solved_at = models.DateTimeField(null=True, blank=True)
+    last_answer = models.TextField(blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["lesson", "exercise"]
+        constraints = [models.UniqueConstraint(fields=["user", "lesson", "exercise"], name="exercise_progress_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.user} on {self.lesson}#{self.exercise}"
+
+    @property
+    def wrong_tries(self) -> int:
+        return self.tries - 1 if self.solved else self.tries
+
+
+class CodeCheckState(models.TextChoices):
+    QUEUED = "queued", _("Checking…")
+    DONE = "done", _("Checked")
+    FAILED = "failed", _("Could not be checked")
+
+
+class CodeCheck(models.Model):
+    """One code cell sent to the lab sandbox (``courses.tasks.code_check_run``): the learner's code,
+    and once done whether the exercise's check passed and what the learner reads about it.
+    ``failed`` is the platform's failure (no sandbox): it is not a try."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="code_checks")
+    lesson = models.ForeignKey(Lesson, on_delete=models.CASCADE, related_name="code_checks")
+    exercise = models.SlugField()
+    code = models.TextField()
+    state = models.CharField(max_length=10, choices=CodeCheckState.choices, default=CodeCheckState.QUEUED)
+    passed = models.BooleanField(null=True)
+    message = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        indexes = [models.Index(fields=["user", "lesson", "exercise", "-created_at"], name="code_check_latest")]
+
+    def __str__(self) -> str:
+        return f"{self.user} on {self.lesson}#{self.exercise}: {self.state}"

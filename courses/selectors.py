@@ -4,6 +4,7 @@ courses, lessons and learners (``tests/courses/test_query_budget.py`` holds them
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Protocol, TypeVar
 
 from django.contrib.auth.models import AnonymousUser
@@ -13,9 +14,11 @@ from django.db.models.functions import Coalesce
 from cohorts.models import Cohort
 from core.models import User
 from courses.models import (
+    CodeCheck,
     Course,
     CourseLevel,
     Enrollment,
+    ExerciseProgress,
     LearningPath,
     Lesson,
     LessonCompletion,
@@ -141,7 +144,7 @@ def syllabus(course: Course) -> list[Lesson]:
     return list(
         Lesson.objects.filter(course=course)
         .select_related("module")
-        .defer("body_en", "body_zh", "module__summary_en", "module__summary_zh")
+        .defer("body_en", "body_zh", "exercises", "module__summary_en", "module__summary_zh")
         .order_by("position")
     )
 
@@ -270,3 +273,56 @@ def lessons_visible(user: User | AnonymousUser) -> QuerySet[Lesson]:
     """The lessons of the courses ``user`` may see, in course order."""
     visible = courses_visible(user)
     return Lesson.objects.filter(course__in=visible).select_related("course", "lab").order_by("course", "position")
+
+
+# --- exercises -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ExerciseResult:
+    """One exercise a learner has tried (``exercise_results``). The exercise's skills are its
+    lesson's (``Lesson.skills``)."""
+
+    lesson_id: int
+    exercise_id: str
+    tries: int
+    solved: bool
+    solved_at: datetime | None
+
+
+def exercise_results(user: AnyUser) -> list[ExerciseResult]:
+    """Every exercise ``user`` has tried at least once (an answer judged), by lesson then id."""
+    if not user.is_authenticated:
+        return []
+    rows = ExerciseProgress.objects.filter(user=user, tries__gt=0).order_by("lesson_id", "exercise")
+    return [
+        ExerciseResult(lesson_id=lesson_id, exercise_id=exercise, tries=tries, solved=solved, solved_at=solved_at)
+        for lesson_id, exercise, tries, solved, solved_at in rows.values_list(
+            "lesson_id", "exercise", "tries", "solved", "solved_at"
+        )
+    ]
+
+
+def exercise_progress(user: AnyUser, lesson: Lesson) -> dict[str, ExerciseProgress]:
+    """The learner's progress on each exercise of ``lesson``, by exercise id (one query; none
+    without exercises)."""
+    if not user.is_authenticated or not lesson.exercises:
+        return {}
+    return {p.exercise: p for p in ExerciseProgress.objects.filter(user=user, lesson=lesson)}
+
+
+def code_checks_latest(user: AnyUser, lesson: Lesson) -> dict[str, CodeCheck]:
+    """The newest code check of each code exercise of ``lesson`` (one query; none without code cells)."""
+    if not user.is_authenticated or not any(e["kind"] == "code" for e in lesson.exercises):
+        return {}
+    latest: dict[str, CodeCheck] = {}
+    for check in CodeCheck.objects.filter(user=user, lesson=lesson).order_by("-created_at", "-pk")[:50]:
+        latest.setdefault(check.exercise, check)
+    return latest
+
+
+def code_check_latest(user: AnyUser, lesson: Lesson, exercise_id: str) -> CodeCheck | None:
+    if not user.is_authenticated:
+        return None
+    checks = CodeCheck.objects.filter(user=user, lesson=lesson, exercise=exercise_id)
+    return checks.order_by("-created_at", "-pk").first()

@@ -1,16 +1,25 @@
 from __future__ import annotations
 
+from dataclasses import dataclass, field
+from typing import Any
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_GET, require_POST
+from rest_framework.throttling import UserRateThrottle
 
-from courses import fragments, selectors, services
+from core.markdown import render_markdown
+from courses import exercises, fragments, selectors, services
+from courses.exercises import Exercise, Feedback
 from courses.filters import CourseFilter
-from courses.models import Lesson, Progress
+from courses.models import CodeCheck, CodeCheckState, ExerciseProgress, Lesson, Progress
 
 CATALOG_PAGE_SIZE = 24  # courses per catalog page (fills whole rows of 2, 3 or 4 cards)
 
@@ -101,6 +110,7 @@ def lesson_detail(request: HttpRequest, course_slug: str, lesson_slug: str) -> H
         services.lesson_visit(user=request.user, lesson=lesson)
     context = {
         "lesson": lesson,
+        "body_parts": _body_parts(request, lesson),
         "course": course,
         "outline": outline,
         "previous": previous,
@@ -111,6 +121,169 @@ def lesson_detail(request: HttpRequest, course_slug: str, lesson_slug: str) -> H
         "progress": Progress(done=len(done), total=len(outline)),
     }
     return render(request, "courses/lesson_detail.html", context)
+
+
+# --- exercises (courses.exercises) ---------------------------------------------------------------
+
+FLASH_KEY = "exercise_feedback"  # the feedback of a check sent without JavaScript, shown once
+
+
+class ExerciseCheckThrottle(UserRateThrottle):
+    scope = "exercise_checks"
+    rate = "60/minute"
+
+
+@dataclass
+class ExerciseView:
+    """One exercise as its form shows it: only what the learner has earned (never the answer)."""
+
+    id: str
+    kind: str
+    prompt: SafeString
+    several: bool = False
+    choices: list[tuple[int, SafeString]] = field(default_factory=list)
+    chosen: list[int] = field(default_factory=list)
+    value: str = ""
+    tries: int = 0
+    solved: bool = False
+    hints: list[SafeString] = field(default_factory=list)
+    solution: SafeString | None = None
+    state: str = ""  # the last feedback's: correct, wrong, invalid, checking, failed
+    message: str = ""
+
+
+def _exercise_view(
+    exercise: Exercise, progress: ExerciseProgress | None, check: CodeCheck | None, flash: dict[str, Any] | None
+) -> ExerciseView:
+    wrong = progress.wrong_tries if progress else 0
+    solved = bool(progress and progress.solved)
+    view = ExerciseView(
+        id=exercise["id"],
+        kind=exercise["kind"],
+        prompt=render_markdown(exercises.text_of(exercise["prompt"])),
+        several=exercise.get("several", False),
+        choices=[(n, render_markdown(exercises.text_of(c))) for n, c in enumerate(exercise.get("choices", []))],
+        value=progress.last_answer if progress else "",
+        tries=progress.tries if progress else 0,
+        solved=solved,
+        hints=[mark_safe(h) for h in exercises.earned_hints(exercise, wrong)],  # noqa: S308 - render_markdown's
+    )
+    solution = exercises.earned_solution(exercise, solved=solved, wrong_tries=wrong)
+    view.solution = mark_safe(solution) if solution else None  # noqa: S308 - render_markdown's output
+    if exercise["kind"] == "choice":
+        view.chosen = [int(c) for c in view.value.split(",") if c.isdigit()]
+    if exercise["kind"] == "code":
+        view.value = check.code if check else view.value or exercise["starter"]
+        if check:
+            view.state, view.message = _check_state(check), check.message or _check_waiting_words(check)
+    elif solved:
+        view.state, view.message = "correct", _("Solved.")
+    if flash and flash.get("exercise") == exercise["id"]:
+        view.state, view.message = flash["state"], flash["message"]
+        if flash["state"] == "invalid" and exercise["kind"] == "number":
+            view.value = flash.get("value", view.value)  # what was typed, to correct it
+    return view
+
+
+def _check_lost(check: CodeCheck) -> bool:
+    """Queued for longer than any check takes: its worker was lost (it no longer blocks a new one)."""
+    return check.state == CodeCheckState.QUEUED and check.created_at < timezone.now() - services.CODE_CHECK_STALE
+
+
+def _check_state(check: CodeCheck) -> str:
+    if check.state == CodeCheckState.FAILED or _check_lost(check):
+        return "failed"
+    if check.state == CodeCheckState.QUEUED:
+        return "checking"
+    return "correct" if check.passed else "wrong"
+
+
+def _check_waiting_words(check: CodeCheck) -> str:
+    if _check_lost(check):
+        return _("This check was lost on its way; it did not count as a try. Check again.")
+    return _("Checking your code…") if check.state == CodeCheckState.QUEUED else ""
+
+
+def _body_parts(request: HttpRequest, lesson: Lesson) -> list[SafeString | ExerciseView]:
+    """The lesson text as HTML pieces with its exercises' forms in between."""
+    if not lesson.exercises:
+        return [render_markdown(lesson.body)]
+    user = request.user
+    progress = selectors.exercise_progress(user, lesson)
+    checks = selectors.code_checks_latest(user, lesson)
+    flash = request.session.pop(FLASH_KEY, None)
+    flash = flash if isinstance(flash, dict) and flash.get("lesson") == lesson.pk else None
+    by_id = {exercise["id"]: exercise for exercise in lesson.exercises}
+    return [
+        render_markdown(value)
+        if kind == "markdown"
+        else _exercise_view(by_id[value], progress.get(value), checks.get(value), flash)
+        for kind, value in exercises.body_parts(lesson.body, lesson.exercises)
+    ]
+
+
+def _wants_json(request: HttpRequest) -> bool:
+    return "application/json" in request.headers.get("Accept", "")
+
+
+def _feedback_json(feedback: Feedback, **extra: Any) -> dict[str, Any]:
+    return {
+        "state": feedback.state,
+        "message": feedback.message,
+        "tries": feedback.tries,
+        "solved": feedback.solved,
+        "hints": feedback.hints,
+        "solution_html": feedback.solution_html,
+        **extra,
+    }
+
+
+@login_required
+@require_POST
+def exercise_check(request: HttpRequest, course_slug: str, lesson_slug: str, exercise_id: str) -> HttpResponse:
+    """Judge one answer. With JavaScript (``Accept: application/json``) the feedback comes back as
+    JSON; without, the lesson page shows it at the exercise (a redirect, the feedback kept once in
+    the session)."""
+    lesson = _lesson_or_404(request, course_slug, lesson_slug)
+    if lesson.exercise(exercise_id) is None:
+        raise Http404
+    throttle = ExerciseCheckThrottle()
+    if not throttle.allow_request(request, None):
+        feedback = Feedback(
+            state="invalid", message=_("Too many tries in a minute. Wait a little."), tries=0, solved=False, hints=[]
+        )
+        status = 429
+    else:
+        answer = request.POST.getlist("answer")
+        feedback = services.exercise_check(user=request.user, lesson=lesson, exercise_id=exercise_id, answer=answer)
+        status = 200
+    if _wants_json(request):
+        status_url = reverse("courses:exercise_status", args=[course_slug, lesson_slug, exercise_id])
+        return JsonResponse(_feedback_json(feedback, status_url=status_url), status=status)
+    request.session[FLASH_KEY] = {
+        "lesson": lesson.pk,
+        "exercise": exercise_id,
+        "state": feedback.state,
+        "message": feedback.message,
+        "value": (request.POST.get("answer") or "")[: exercises.MAX_NUMBER_CHARS],
+    }
+    return HttpResponseRedirect(f"{lesson.get_absolute_url()}#exercise-{exercise_id}")
+
+
+@login_required
+@require_GET
+def exercise_status(request: HttpRequest, course_slug: str, lesson_slug: str, exercise_id: str) -> HttpResponse:
+    """A code cell's newest check, as JSON, for the page to poll while it says "checking"."""
+    lesson = _lesson_or_404(request, course_slug, lesson_slug)
+    exercise = lesson.exercise(exercise_id)
+    if exercise is None or exercise["kind"] != "code":
+        raise Http404
+    check = selectors.code_check_latest(request.user, lesson, exercise_id)
+    progress = selectors.exercise_progress(request.user, lesson).get(exercise_id)
+    state = _check_state(check) if check else ""
+    message = (check.message or _check_waiting_words(check)) if check else ""
+    feedback = services.exercise_feedback(exercise, progress, state=state, message=message)
+    return JsonResponse(_feedback_json(feedback))
 
 
 @login_required

@@ -1,10 +1,12 @@
 """A lab author's program in the lab sandbox, for the site: the harness's ``score`` task (a custom
-metric's ``score.py`` with the hidden labels and one run's predictions; ``labs.author_code``).
+metric's ``score.py`` with the hidden labels and one run's predictions; ``labs.author_code``), and
+its ``exercise`` task (a lesson's code cell, then the exercise's check; ``courses.services``).
 
 The same sandbox as a learner's run (``workers.sandbox``: its own uid, cgroup, no network, a file
 tree built from nothing), a fresh one each time (never a warm member, which is kept for learners'
-runs), with small limits. Nothing of a learner's code is in the folder: only the author's program,
-its input and ``meta``.
+runs), with small limits. A score job holds nothing of a learner's code: only the author's program,
+its input and ``meta``. An exercise job holds a learner's cell and no secret: only that cell and the
+exercise's check.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from workers.runner import prepare_jobs_root, read_job_output
 from workers.sandbox import Sandbox, select_backend
 
 AUTHOR_LIMITS = {"memory_mb": 2048, "processes": 32, "output_bytes": 64 * 1024, "disk_mb": 64}
-RESULTS = {"score": harness.SCORE_RESULT_PATH}
+RESULTS = {"score": harness.SCORE_RESULT_PATH, "exercise": harness.EXERCISE_RESULT_PATH}
 
 
 class AuthorJobFailed(RuntimeError):

@@ -58,6 +58,13 @@ SCORE_PROGRAM_FILE = "score.py"
 SCORE_INPUT_FILE = "score_input.npz"
 SCORE_META_FILE = "meta.json"
 SCORE_RESULT_PATH = "out/score.json"
+# The "exercise" task: a lesson's code cell, then the exercise's check in the same namespace (courses.exercises).
+EXERCISE_CELL_FILE = "cell.py"
+EXERCISE_CHECK_FILE = "check.py"
+EXERCISE_RESULT_PATH = "out/exercise.json"
+EXERCISE_MESSAGE_CHARS = 1000
+EXERCISE_OUTPUT_CHARS = 2000
+CELL_NAME, CHECK_NAME = "<cell>", "<check>"  # the code's file names in tracebacks
 MAX_PREDICTION_VALUES = 250_000  # numbers in all (rows × class scores); they travel as JSON
 MAX_PREDICTION_CHARS = 1_000  # per string
 PHASE_USER_CODE = "user_code"  # from this event on, the learner's code is running
@@ -625,6 +632,82 @@ def run_score_task(job_dir: Path, channel: EventChannel) -> int:
         return EXIT_FAILED
 
 
+class _BoundedText:
+    """A stdout for the learner's cell that keeps its first ``limit`` characters."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit, self.parts, self.size = limit, [], 0
+
+    def write(self, text: str) -> int:
+        if self.size < self.limit:
+            self.parts.append(str(text)[: self.limit - self.size])
+            self.size += len(self.parts[-1])
+        return len(text)
+
+    def flush(self) -> None:
+        pass
+
+    def getvalue(self) -> str:
+        return "".join(self.parts)
+
+
+def _cell_error(exc: BaseException) -> dict[str, Any]:
+    """What went wrong, for the site to word: ``where`` ("cell" when the learner's code raised it,
+    even called from the check, else "check"), ``type``, ``detail``, ``line`` (in that code)."""
+    if isinstance(exc, SyntaxError) and exc.filename in (CELL_NAME, CHECK_NAME):
+        where, line = exc.filename, exc.lineno
+    else:
+        frames = traceback.extract_tb(exc.__traceback__)
+        lines = {name: [frame.lineno for frame in frames if frame.filename == name] for name in (CELL_NAME, CHECK_NAME)}
+        where = CELL_NAME if lines[CELL_NAME] else CHECK_NAME
+        line = (lines[where] or [None])[-1]
+    detail = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+    if isinstance(exc, SyntaxError):
+        detail = str(exc.msg)
+    return {
+        "where": "cell" if where == CELL_NAME else "check",
+        "type": type(exc).__name__,
+        "detail": detail[:EXERCISE_MESSAGE_CHARS],
+        "line": line,
+    }
+
+
+def run_exercise_task(job_dir: Path, channel: EventChannel) -> int:
+    """The "exercise" task: the learner's cell, then the exercise's check (the author's asserts) in
+    the same namespace; ``{"passed", "message", "error", "output"}`` written to
+    ``out/exercise.json``: ``message`` is a failed assert's own text, ``error`` any other exception
+    (``_cell_error``), ``output`` what the cell printed. What the cell does wrong is the learner's
+    answer (``passed: false`` and why), not a failure of the task."""
+    main_pid = os.getpid()
+    try:
+        cell = (job_dir / EXERCISE_CELL_FILE).read_text(encoding="utf-8")
+        check = (job_dir / EXERCISE_CHECK_FILE).read_text(encoding="utf-8")
+        (job_dir / "out").mkdir(exist_ok=True)
+    except (OSError, UnicodeDecodeError) as exc:
+        channel.emit({"kind": "failure", "reason": describe_failure(PlatformError(str(exc)))})
+        return EXIT_FAILED
+    channel.emit({"kind": "phase", "phase": PHASE_USER_CODE})
+    namespace: dict[str, Any] = {"__name__": "__main__"}
+    output = _BoundedText(EXERCISE_OUTPUT_CHARS)
+    result: dict[str, Any] = {"passed": False, "message": "", "error": None}
+    with contextlib.redirect_stdout(output):  # type: ignore[type-var]
+        try:
+            exec(compile(cell, CELL_NAME, "exec"), namespace)  # noqa: S102 - the sandbox is the boundary
+            exec(compile(check, CHECK_NAME, "exec"), namespace)  # noqa: S102
+            result["passed"] = True
+        except AssertionError as exc:
+            if any(frame.filename == CHECK_NAME for frame in traceback.extract_tb(exc.__traceback__)[-1:]):
+                result["message"] = str(exc).strip()[:EXERCISE_MESSAGE_CHARS]  # the check's own assert
+            else:
+                result["error"] = _cell_error(exc)
+        except BaseException as exc:  # noqa: BLE001 - whatever the cell raises is its answer
+            result["error"] = _cell_error(exc)
+    _stop_if_forked(main_pid)
+    result["output"] = output.getvalue()
+    (job_dir / EXERCISE_RESULT_PATH).write_text(json.dumps(result))
+    return EXIT_OK
+
+
 def _stop_if_forked(main_pid: int) -> None:
     # A process the learner forked must not go on to predict, write files or report.
     if os.getpid() != main_pid:
@@ -692,7 +775,12 @@ def main(argv: list[str] | None = None) -> NoReturn:
     lower_rlimits(go.get("rlimits") or {})
     job_dir = Path(go.get("job") or args.job)
     os.chdir(job_dir)
-    _exit(run_score_task(job_dir, channel) if go.get("task") == "score" else run_job(job_dir, go, channel))
+    task = go.get("task")
+    if task == "score":
+        _exit(run_score_task(job_dir, channel))
+    if task == "exercise":
+        _exit(run_exercise_task(job_dir, channel))
+    _exit(run_job(job_dir, go, channel))
 
 
 if __name__ == "__main__":

@@ -197,7 +197,8 @@ class Sandbox:
     # -- the job protocol -------------------------------------------------------------------
     def send_go(self, deadline_monotonic: float, task: str = "train") -> None:
         """Start the job: the harness reads one line, then never reads stdin again. ``task``: "train"
-        (a learner's run) or "score" (a custom metric's score.py, ``workers.author_jobs``)."""
+        (a learner's run), "score" (a custom metric's score.py) or "exercise" (a lesson's code cell;
+        ``workers.author_jobs``)."""
         stdin: IO[bytes] | None = self.popen.stdin
         if stdin is None:
             return

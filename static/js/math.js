@@ -16,5 +16,6 @@
       }
     });
   }
+  window.typesetMath = typeset; // for HTML put in later (static/js/exercises.js)
   document.addEventListener("DOMContentLoaded", function () { typeset(document); });
 })();
