@@ -24,6 +24,7 @@ BENCHMARKS = (
     "broker_candidates",
     "broker_outage",
     "cluster_sim",  # how many GPU nodes one site tier serves (no goal: a capacity figure)
+    "coach",  # COACH_violations, COACH_ms
 )
 FIGURE = re.compile(r"^[A-Z][A-Za-z0-9_]* -?[0-9.]+(e-?[0-9]+)?$")
 # ID -> (comparison, goal, what it is)
@@ -37,6 +38,7 @@ GOALS = {
     "P5": (operator.le, 3, "worst page p95 ÷ trivial view p95, 50 clients"),
     "P6": (operator.le, 1.2, "site CPU with 500 pages watching unchanging runs ÷ nobody watching"),
     "P7": (operator.lt, 250, "ms a worker's progress event → shown on the run page in a browser"),
+    "COACH_violations": (operator.le, 0, "next steps locked, done, hidden or twice, 300 generated learners"),
     "FAIR_wait_runs": (operator.le, 1.5, "another learner's wait behind a 100-run burst, in runs"),
     "OUTAGE_stopped_ms": (operator.lt, 100, "slowest request's median (ms), broker stopped"),
     "OUTAGE_hung_ms": (operator.lt, 100, "slowest request's median (ms), broker hung"),

@@ -47,6 +47,7 @@ urlpatterns = [
     path("challenges/", include("challenges.urls")),
     path("", include("grading.urls")),  # /grades/, /labs/<slug>/leaderboard/, /cohorts/<slug>/gradebook/ …
     path("mentoring/", include("mentorship.urls")),
+    path("coach/", include("coach.urls")),
     path("notifications/", include("notifications.urls")),
     path("", include("cohorts.urls")),
     path("admin/", admin.site.urls),

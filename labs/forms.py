@@ -1,9 +1,11 @@
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from django import forms
 from django.core.files.uploadedfile import UploadedFile
+from django.http import HttpRequest
 from django.template.defaultfilters import filesizeformat
 from django.utils.translation import gettext_lazy as _
 
@@ -33,6 +35,23 @@ def params_chosen(form: forms.Form, lab: Lab) -> dict[str, Any]:
         for name in lab.params
         if form.cleaned_data.get(f"param_{name}") is not None
     }
+
+
+def params_suggested(request: HttpRequest, lab: Lab) -> dict[str, Any]:
+    """Hyper-parameters a link sets on the form it opens (``?param_lr=0.001``: the coach's "try
+    lr = 0.001"), those within the lab's bounds; anything else in the address is ignored."""
+    chosen: dict[str, Any] = {}
+    for name, spec in lab.params.items():
+        raw = request.GET.get(f"param_{name}")
+        if raw is None:
+            continue
+        try:
+            value: float = int(raw) if spec.get("type") == "int" else float(raw)
+        except ValueError:
+            continue
+        if math.isfinite(value) and spec.get("min", -math.inf) <= value <= spec.get("max", math.inf):
+            chosen[f"param_{name}"] = value
+    return chosen
 
 
 class SubmitForm(forms.Form):

@@ -22,7 +22,7 @@ from core.models import User
 from labs import selectors, services
 from labs.artifacts import run_file_response
 from labs.diagnosis import Explained, run_findings_explained
-from labs.forms import SubmitForm
+from labs.forms import SubmitForm, params_suggested
 from labs.models import Lab, Run, Submission
 from labs.permissions import can_act_on_run, can_view_run
 from labs.preview import data_preview_html
@@ -41,9 +41,8 @@ def lab_detail(request: HttpRequest, slug: str) -> HttpResponse:
     if not request.user.is_authenticated:
         return _lab_detail_public(request, lab)
     last = selectors.last_submission(learner=request.user, lab=lab)
-    form = SubmitForm(
-        request.POST or None, request.FILES or None, lab=lab, initial={"code": last.code if last else lab.starter_code}
-    )
+    initial = {"code": last.code if last else lab.starter_code, **params_suggested(request, lab)}
+    form = SubmitForm(request.POST or None, request.FILES or None, lab=lab, initial=initial)
     wait = submission_wait(request) if request.method == "POST" else None
     if wait is not None:  # too many submissions: the same budget as the API's, nothing stored
         form.add_error(None, submission_throttled_message(wait))

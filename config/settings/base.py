@@ -67,6 +67,7 @@ INSTALLED_APPS = [
     "courses",
     "mentorship",
     "grading",
+    "coach",
     "challenges",
     "config",  # the launcher, seed_demo and generate_scale_data commands
 ]

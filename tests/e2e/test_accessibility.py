@@ -149,6 +149,12 @@ SKIPPED = {
     "cohorts/<slug:slug>/gradebook/export/": POST_ONLY,
     "mentoring/runs/<int:run_id>/dismiss/": POST_ONLY,
     "mentoring/runs/<int:run_id>/dismiss/undo/": POST_ONLY,
+    "coach/learners/<str:username>/choices/": POST_ONLY,
+    "courses/<slug:course_slug>/<slug:lesson_slug>/exercises/<slug:exercise_id>/check/": POST_ONLY,
+    "courses/<slug:course_slug>/<slug:lesson_slug>/exercises/<slug:exercise_id>/status/": (
+        "JSON: a code cell's check, polled by static/js/exercises.js"
+    ),
+    "coach/learners/<str:username>/choices/<int:choice_id>/delete/": POST_ONLY,
     "notifications/read-all/": POST_ONLY,
     "notifications/<int:notification_id>/open": "marks the notification read and redirects to what it is about",
     "labs/runs/<int:run_id>/progress.json": FILE,

@@ -53,6 +53,16 @@ def api(name: str, url: Callable[[World], str], allowed: tuple[str, ...], **kwar
     return Row(f"API {name}", lambda w: "/api/v1" + url(w), allowed, api=True, **kwargs)
 
 
+def _choice_back(w: World) -> None:
+    """maria's hide, there again (an allowed persona before took it back)."""
+    w.coach_choice.save(force_insert=not type(w.coach_choice).objects.filter(pk=w.coach_choice.pk).exists())
+
+
+def _exercise_url(w: World, exercise_id: str, action: str) -> str:
+    """An exercise of the world's first lesson (it holds the exercise tests' three)."""
+    return f"{w.lesson.get_absolute_url()}exercises/{exercise_id}/{action}/"
+
+
 def _roster_file(w: World) -> dict[str, Any]:
     csv = b"username,cohort\nnina,spring\n"
     return {"action": "roster", "file": SimpleUploadedFile("roster.csv", csv, content_type="text/csv")}
@@ -218,7 +228,29 @@ ROWS: list[Row] = [
         method="post",
         data=lambda w: {"note": "1", "note-text": "a note"},
     ),
+    page(
+        "check an exercise",
+        lambda w: _exercise_url(w, "mse-by-hand", "check"),
+        SIGNED_IN,
+        method="post",
+        data=lambda w: {"answer": "2.5"},
+    ),
+    page("a code cell's check", lambda w: _exercise_url(w, "double-it", "status"), SIGNED_IN),
     page("my mentoring", lambda w: "/mentoring/me/", SIGNED_IN),
+    page(
+        "hide a next step",
+        lambda w: "/coach/learners/lena/choices/",
+        LENA_MENTORS,
+        method="post",
+        data=lambda w: {"kind": "hide", "target": f"lesson:{w.lesson.pk}"},
+    ),
+    page(
+        "take back a next step",
+        lambda w: f"/coach/learners/lena/choices/{w.coach_choice.pk}/delete/",
+        LENA_MENTORS,
+        method="post",
+        reset=_choice_back,
+    ),
     # --- notifications --------------------------------------------------------------------------------
     page("notifications", lambda w: "/notifications/", SIGNED_IN),
     page("open notification", lambda w: f"/notifications/{w.notification.pk}/open", ("learner",)),

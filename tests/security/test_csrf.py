@@ -168,8 +168,15 @@ FILLED = {  # field values a person types (by view name; only fields the form ha
     "labs:authoring_lab": {"archive": lambda w: lab_zip(w.lab.slug)},  # the lab's new data
     "challenges:team_create": {"name": "Form team"},
     "challenges:team_invite": {"username": "omar"},
+    "coach:choice_create": {"target": lambda w: _open_for_lena(w)},
     "challenges:create": {"slug": "form-cup", "title_en": "Form cup", "rules_en": "-", "lab": lambda w: w.lab.pk},
 }
+
+
+def _open_for_lena(w: World) -> str:
+    """A lesson lena can take and has not done: one a mentor may pin for her."""
+    lesson = w.course.lessons.exclude(completions__user=w.users["learner"]).order_by("position").first()
+    return f"lesson:{lesson.pk}"
 
 
 def _requeue(w: World, persona: str, kwargs: dict[str, Any]) -> None:
@@ -211,6 +218,9 @@ EXPECTED_FORMS = {
     "grading:override_create",
     "mentorship:review",
     "mentorship:mentee",
+    "coach:choice_create",
+    "coach:choice_delete",
+    "courses:exercise_check",
     "notifications_read_all",
     "cohort",
     "labs:authoring",

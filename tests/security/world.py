@@ -26,16 +26,19 @@ from rest_framework.test import APIClient
 
 from challenges import services as challenge_services
 from challenges.models import Challenge, Entry, Phase, Team, TeamInvite
+from coach.models import Choice
 from cohorts.background import text_file
 from cohorts.models import Cohort, CohortMember, Job, JobState, LabDeadline
 from core.models import ApiToken, NotificationKind, Role, User
 from core.services import token_create
+from courses.exercises import exercises_read
 from courses.models import Course, Enrollment, LearningPath, Lesson, PathCourse
 from labs import services as lab_services
 from labs.models import Lab, Run, RunState
 from mentorship import services as mentorship_services
 from mentorship.models import MentorNote, Review, SessionRecord
 from notifications.models import Notification
+from tests.courses.exercise_lessons import BODY_EN, BODY_ZH
 from tests.factories import UserFactory, course_with_lessons
 from tests.labs.conftest import VALID_CODE, tiny_lab_create
 from tests.mentorship.conftest import finished_run
@@ -74,6 +77,7 @@ class World:
     challenge: Challenge  # published, open to everyone, with one phase on the lab, open now
     team: Team  # lena's team in the challenge, no entry yet
     invite: TeamInvite  # lena's team invites nina, who has not answered
+    coach_choice: Choice  # maria hides the lab from lena's next steps
     # marker -> the personas who may see it; every other persona must never get it in an answer
     secrets: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
@@ -201,6 +205,10 @@ def world_build() -> World:
         threshold=0.5,
     )
     course, draft_course, path = _curriculum(users.values())
+    exercises, _problems = exercises_read(BODY_EN, BODY_ZH)  # the exercise tests' three, in the first lesson
+    Lesson.objects.filter(pk=course.lessons.order_by("position").first().pk).update(
+        body_en=BODY_EN, body_zh=BODY_ZH, exercises=exercises
+    )
 
     run = _secret_run(learner, lab, "SECRET-lena-code")
     Run.objects.filter(pk=run.pk).update(curve=[{"step": 1.0, "t": 0.5, "metrics": {"loss": 0.5}}])  # metrics.csv
@@ -286,6 +294,7 @@ def world_build() -> World:
         challenge=challenge,
         team=team,
         invite=invite,
+        coach_choice=Choice.objects.create(learner=learner, mentor=mentor, kind="hide", lab=lab),
         secrets=secrets,
     )
 
