@@ -31,7 +31,16 @@ from django.utils.translation import gettext as _
 from coach.evidence import Gap, LearnerFacts, learner_facts
 from coach.models import Choice
 from coach.profile import SkillLevel, finding_words, profile_build, weakest
-from cohorts.models import LabDeadline
+from cohorts.models import CohortMember, LabDeadline
+from core.cache import cache_generations
+from core.fragments import (
+    CURRICULUM,
+    cohort_generation,
+    fragment,
+    fragment_key,
+    learner_generation,
+    reading_generation,
+)
 from core.models import User
 from courses.models import Course, Enrollment, Lesson
 from courses.selectors import learner_continue
@@ -80,6 +89,22 @@ def next_steps(
     """The learner's next steps, best first (``lab``: only those about that lab and its skills, for its page)."""
     facts = learner_facts(learner)
     return steps_choose(learner, facts, profile_build(facts), lab=lab, limit=limit, now=now or timezone.now())
+
+
+def next_steps_cached(learner: User, *, lab: Lab | None = None) -> list[Step]:
+    """``next_steps``, kept until something they read changes: the learner's work and choices, where
+    they read, the curriculum, their cohorts' deadlines — or the hour (deadlines come near)."""
+    cohorts = sorted(CohortMember.objects.filter(learner=learner).values_list("cohort_id", flat=True))
+    names = [
+        CURRICULUM,
+        learner_generation(learner.pk),
+        reading_generation(learner.pk),
+        *(cohort_generation(pk) for pk in cohorts),
+    ]
+    generations = cache_generations(*names)
+    hour = timezone.now().strftime("%Y%m%d%H")
+    key = fragment_key("next-steps", learner.pk, lab.pk if lab else "-", hour, *(generations[n] for n in names))
+    return fragment(key, lambda: next_steps(learner, lab=lab))
 
 
 def steps_choose(

@@ -11,7 +11,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
 from coach.profile import skill_profile
-from coach.recommend import next_steps
+from coach.recommend import next_steps_cached
 from config import health
 from core import selectors as core_selectors
 from core.models import Role
@@ -29,7 +29,7 @@ def home(request: HttpRequest) -> HttpResponse:
     if role == Role.LEARNER:
         context["recent_runs"] = labs_selectors.runs_of(learner=request.user).order_by("-queued_at")[:5]
         context["continue_items"] = courses_selectors.learner_continue(request.user)
-        context["next_steps"] = next_steps(request.user)
+        context["next_steps"] = next_steps_cached(request.user)
         context["skill_levels"] = skill_profile(request.user)
     if role == Role.MENTOR:
         context["statuses"] = mentorship_selectors.mentor_dashboard(mentor=request.user)

@@ -11,6 +11,8 @@ The generations, one name each (each app's ``generations`` module bumps them, fr
 - ``learner_generation(id)``: what a learner did — their runs that ended (or were unsealed,
   edited, deleted), reviews and dismissals of those runs, lessons completed, enrolments, grade
   overrides — and their cohort memberships (joining, leaving, a new mentor).
+- ``reading_generation(id)``: where a learner is reading (each lesson they open): what says
+  "continue" (their next steps).
 - ``cohort_generation(id)``: a cohort's grading setup — its policy, lab deadlines, courses, path.
 - ``course_generation(id)``: a course as its pages show it — its fields, tags, modules, lessons
   and their labs, prerequisites, the paths it is on.
@@ -47,6 +49,10 @@ V = TypeVar("V")
 
 def learner_generation(learner_id: int) -> str:
     return f"learner:{learner_id}"
+
+
+def reading_generation(learner_id: int) -> str:
+    return f"reading:{learner_id}"
 
 
 def mentor_generation(mentor_id: int) -> str:

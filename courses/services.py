@@ -15,7 +15,8 @@ from django.utils.translation import gettext as _
 
 from core.bilingual import is_chinese
 from core.broker import broker_reachable
-from core.fragments import learners_changed
+from core.cache import cache_bump
+from core.fragments import learners_changed, reading_generation
 from core.models import User
 from courses import exercises, selectors
 from courses.exercises import AnswerUnreadable, Exercise, Feedback
@@ -88,10 +89,10 @@ def lesson_uncomplete(*, user: User, lesson: Lesson) -> Progress:
 
 def lesson_visit(*, user: User, lesson: Lesson) -> None:
     """Remember the lesson an enrolled learner is on (one UPDATE; nothing for the not enrolled)."""
-    if user.is_authenticated:
-        Enrollment.objects.filter(user=user, course_id=lesson.course_id).update(
-            last_lesson=lesson, last_activity_at=timezone.now()
-        )
+    if user.is_authenticated and Enrollment.objects.filter(user=user, course_id=lesson.course_id).update(
+        last_lesson=lesson, last_activity_at=timezone.now()
+    ):
+        cache_bump(reading_generation(user.pk))  # an UPDATE sends no signal
 
 
 # --- exercises -----------------------------------------------------------------------------------

@@ -9,7 +9,7 @@ from django import template
 from coach.evidence import learner_facts
 from coach.models import Choice
 from coach.profile import skill_profile
-from coach.recommend import availability, next_steps
+from coach.recommend import availability, next_steps, next_steps_cached
 from core.models import User
 from courses.models import Lesson
 from labs.models import Lab
@@ -24,7 +24,12 @@ def skill_profile_panel(learner: User, mine: bool = True) -> dict[str, Any]:
 
 @register.inclusion_tag("coach/_next_steps.html", takes_context=True)
 def next_steps_panel(context: template.Context, learner: User, lab: Lab | None = None) -> dict[str, Any]:
-    return {"steps": next_steps(learner, lab=lab), "lab": lab, "learner": learner, "request": context.get("request")}
+    return {
+        "steps": next_steps_cached(learner, lab=lab),
+        "lab": lab,
+        "learner": learner,
+        "request": context.get("request"),
+    }
 
 
 @register.inclusion_tag("coach/_mentor_steps.html", takes_context=True)

@@ -274,3 +274,62 @@ def test_exercises_count_for_their_lessons_skills_as_they_are_tried(learner: Use
     # solved on the second try (70) and on the first (100): (0 + 85) / 2
     assert levels(learner)["loss-functions"] == ("developing", 43)
     assert "Solved 2 of 2 exercises tried" in [e.text for e in skill_profile(learner)[0].evidence]
+
+
+def _home_queries(client: Client, *, cold: bool) -> int:
+    from django.core.cache import cache
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client.get("/")
+    if cold:
+        cache.clear()
+        client.force_login(User.objects.get(pk=int(client.session["_auth_user_id"])))
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get("/").status_code == 200
+    return len(queries)
+
+
+@pytest.mark.django_db
+def test_the_home_asks_as_many_queries_however_much_the_learner_did(client: Client, learner: User) -> None:
+    descent = skill("gradient-descent", diagnoses=("diverging",))
+    made = course("basics", 4, skills=(descent,), fixes=("diverging",))
+    labs = [bare_lab(f"lab-{n}", skills=(descent,)) for n in range(4)]
+    Enrollment.objects.create(user=learner, course=made)
+    ended_run(learner, labs[0], DIVERGING)
+    client.force_login(learner)
+    few = _home_queries(client, cold=True)
+    for lab in labs[1:]:
+        for _ in range(3):
+            ended_run(learner, lab, DIVERGING)
+    complete(learner, *lessons_of(made)[:2])
+    for n in range(5):
+        course(f"more-{n}", 2, skills=(descent,))
+    many = _home_queries(client, cold=True)
+    warm = _home_queries(client, cold=False)
+    print(f"home queries: cold {few} then {many}, warm {warm}")
+    assert many <= few  # no query per run, lesson, lab or course
+    assert warm < few / 2  # the profile and the next steps kept until what they read changes
+
+
+@pytest.mark.django_db
+def test_kept_next_steps_follow_every_change_they_read(client: Client, learner: User, cohort: Cohort) -> None:
+    made = course("basics", 3)
+    first, second, third = lessons_of(made)
+    Enrollment.objects.create(user=learner, course=made)
+    client.force_login(learner)
+
+    def shown() -> list[tuple[str, str]]:
+        page = client.get("/").content.decode()
+        return re.findall(r'data-kind="([a-z]+)" data-target="([a-z]+:\d+)"', page)
+
+    assert ("continue", f"lesson:{first.pk}") in shown()
+    client.get(second.get_absolute_url())  # reading moves on (an UPDATE, no signal)
+    assert ("continue", f"lesson:{second.pk}") in shown()
+    complete(learner, second)
+    assert ("continue", f"lesson:{third.pk}") in shown()
+    lab = bare_lab("spirals")
+    LabDeadline.objects.create(cohort=cohort, lab=lab, due_at=timezone.now() + dt.timedelta(days=1))
+    assert shown()[0] == ("deadline", f"lab:{lab.pk}")
+    Choice.objects.create(learner=learner, mentor=cohort.mentors.get(), kind="pin", lesson=first)
+    assert shown()[0] == ("pinned", f"lesson:{first.pk}")
