@@ -45,6 +45,7 @@ LEVELS = (
     (0.0, "beginning", gettext_lazy("beginning")),
 )
 NOT_STARTED = ("not-started", gettext_lazy("not started"))
+LEVEL_CODES = (NOT_STARTED[0], *(code for _lowest, code, _label in reversed(LEVELS)))
 
 
 @dataclass

@@ -46,6 +46,7 @@ from courses.models import Course, Enrollment, Lesson
 from courses.selectors import learner_continue
 from labs.models import Lab
 
+STEP_KINDS = ("pinned", "deadline", "parameter", "fix", "continue", "skill", "start")
 DUE_SOON = dt.timedelta(days=7)
 LIMIT = 3
 

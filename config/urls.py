@@ -19,6 +19,7 @@ api_patterns = (
         path("", include("notifications.api_urls")),
         path("", include("cohorts.api_urls")),
         path("", include("grading.api_urls")),
+        path("", include("coach.api_urls")),
         path("", include("challenges.api_urls")),
     ],
     "api",

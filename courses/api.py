@@ -17,6 +17,7 @@ from rest_framework.views import APIView
 
 from core.markdown import render_markdown
 from courses import selectors, services
+from courses.exercises import body_public
 from courses.filters import CourseFilter, LessonFilter, ModuleFilter
 from courses.models import Course, LearningPath, Lesson, Module
 
@@ -112,7 +113,9 @@ class LessonSerializer(serializers.ModelSerializer):
     module = serializers.PrimaryKeyRelatedField(read_only=True)
     lab = serializers.SlugRelatedField(slug_field="slug", read_only=True, allow_null=True)  # a lesson may have none
     title = serializers.CharField(read_only=True)
-    body = serializers.CharField(read_only=True, help_text="Markdown in the request's language")
+    body = serializers.SerializerMethodField(
+        help_text="Markdown in the request's language; each exercise a note (it is answered on the lesson's page)"
+    )
     body_html = serializers.SerializerMethodField(help_text="the body rendered and sanitised; math as .math elements")
     url = serializers.CharField(source="get_absolute_url", read_only=True)
 
@@ -120,8 +123,12 @@ class LessonSerializer(serializers.ModelSerializer):
         model = Lesson
         fields = ["id", "course", "module", "slug", "position", "title", "minutes", "lab", "body", "body_html", "url"]
 
+    @extend_schema_field(serializers.CharField())
+    def get_body(self, lesson: Lesson) -> str:
+        return body_public(lesson.body, lesson.exercises)  # never an exercise's answer, hints or solution
+
     def get_body_html(self, lesson: Lesson) -> str:
-        return str(render_markdown(lesson.body))
+        return str(render_markdown(self.get_body(lesson)))
 
 
 class _PathsApi(generics.GenericAPIView):

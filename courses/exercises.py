@@ -28,6 +28,7 @@ from fractions import Fraction
 from typing import Any
 
 import yaml
+from django.utils.translation import gettext as _
 
 from core.bilingual import bilingual
 from core.markdown import fenced_blocks, render_markdown
@@ -245,6 +246,18 @@ def body_parts(text: str, exercises: list[Exercise]) -> list[tuple[str, str]]:
     parts.append(("markdown", "\n".join(lines[cursor:])))
     parts += [("exercise", e["id"]) for e in exercises if ("exercise", e["id"]) not in parts]
     return [(kind, value) for kind, value in parts if kind == "exercise" or value.strip()]
+
+
+def body_public(text: str, exercises: list[Exercise]) -> str:
+    """The lesson text with each exercise block (its answer, hints and solution are in it) replaced
+    by a note: what the API gives. An exercise is answered on the lesson's page, where the hints and
+    the solution are earned."""
+    if not exercises:
+        return text
+    note = _("*Check yourself (exercise `%(id)s`): answer it on the lesson's page.*")
+    return "\n\n".join(
+        value if kind == "markdown" else note % {"id": value} for kind, value in body_parts(text, exercises)
+    )
 
 
 # --- judging ---------------------------------------------------------------------------------------

@@ -259,6 +259,9 @@ SPECTACULAR_SETTINGS = {
         "NotificationKindEnum": "core.models.NotificationKind",
         "JobStateEnum": "cohorts.models.JobState",
         "RunStateEnum": "labs.models.RunState",  # runs and jobs both have a "state"
+        "SkillLevelEnum": "coach.profile.LEVEL_CODES",  # a course's "level" is another
+        "CourseLevelEnum": "courses.models.CourseLevel",
+        "StepKindEnum": "coach.recommend.STEP_KINDS",
     },
 }
 

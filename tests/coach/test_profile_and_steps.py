@@ -333,3 +333,35 @@ def test_kept_next_steps_follow_every_change_they_read(client: Client, learner: 
     assert shown()[0] == ("deadline", f"lab:{lab.pk}")
     Choice.objects.create(learner=learner, mentor=cohort.mentors.get(), kind="pin", lesson=first)
     assert shown()[0] == ("pinned", f"lesson:{first.pk}")
+
+
+@pytest.mark.django_db
+def test_the_api_gives_the_profile_and_the_next_steps_to_the_learner_and_their_mentor(
+    learner: User, mentor: User, cohort: Cohort
+) -> None:
+    from rest_framework.test import APIClient
+
+    descent = skill("gradient-descent", diagnoses=("diverging",))
+    course("descent", 2, skills=(descent,), fixes=("diverging",))
+    lab = bare_lab("spirals", skills=(descent,))
+    run = ended_run(learner, lab, DIVERGING, params={"lr": 0.5})
+    api = APIClient()
+    api.force_authenticate(learner)
+    mine = api.get("/api/v1/me/coach/").json()
+    assert mine["skills"][0]["slug"] == "gradient-descent" and mine["skills"][0]["level"] == "beginning"
+    assert {"text": f"Run #{run.pk} of Lab spirals: the loss grew", "url": run.get_absolute_url(), "sign": -1} in (
+        mine["skills"][0]["evidence"]
+    )
+    assert mine["next_steps"][0] == {
+        "kind": "parameter",
+        "label": "Change a parameter",
+        "title": "Try lr = 0.05 in Lab spirals",
+        "url": "/labs/spirals/?param_lr=0.05#submit",
+        "reason": f"Run #{run.pk}, with lr = 0.5: the loss grew.",
+        "target": f"lab:{lab.pk}",
+    }
+    assert api.get(f"/api/v1/mentoring/mentees/{learner.username}/coach/").status_code == 404  # not her mentor
+    api.force_authenticate(mentor)
+    assert api.get(f"/api/v1/mentoring/mentees/{learner.username}/coach/").json() == mine
+    api.force_authenticate(UserFactory(role=Role.MENTOR))
+    assert api.get(f"/api/v1/mentoring/mentees/{learner.username}/coach/").status_code == 404

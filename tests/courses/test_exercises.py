@@ -159,3 +159,31 @@ def test_the_page_reads_in_chinese(client: Client, learner: User, lesson: Lesson
     with translation.override("en"):  # the page activates Chinese in this thread: back to English after
         html = client.get(lesson.get_absolute_url()).content.decode()
     assert html.index("练习之前") < html.index("目标 <span") < html.index("中间")
+
+
+@pytest.mark.django_db
+def test_the_lessons_api_never_gives_an_exercise_answer_hint_or_solution(learner: User) -> None:
+    from rest_framework.test import APIClient
+
+    lesson = exercise_lesson()
+    api = APIClient()
+    api.force_authenticate(learner)
+    for language in ("en", "zh-hans"):
+        with translation.override("en"):  # the request switches the thread's language: not for later tests
+            data = api.get(f"/api/v1/lessons/{lesson.pk}/", HTTP_ACCEPT_LANGUAGE=language).json()
+        text = data["body"] + data["body_html"]
+        for secret in (
+            "answer:",
+            "2.5",
+            "Square each error",
+            "先把每个误差平方",
+            "SOLVED-TEXT",
+            "CHOICE-SOLUTION",
+            "CODE-SOLUTION",
+            "double(2) == 4",
+            "tolerance",
+        ):
+            assert secret not in text, (language, secret)
+        assert "mse-by-hand" in data["body"] and "double-it" in data["body"]  # where each exercise stands
+    assert ("Before the exercise." in data["body"]) is False  # the Chinese text came last
+    assert "练习之前。" in data["body"]

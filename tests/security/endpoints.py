@@ -395,6 +395,8 @@ ROWS: list[Row] = [
     api("review queue", lambda w: "/mentoring/queue/", STAFF),
     api("mentees", lambda w: "/mentoring/mentees/", STAFF),
     api("sessions", lambda w: "/mentoring/mentees/lena/sessions/", LENA_SIDE),
+    api("my coach", lambda w: "/me/coach/", SIGNED_IN),
+    api("a mentee's coach", lambda w: "/mentoring/mentees/lena/coach/", LENA_MENTORS),
     api(
         "record session",
         lambda w: "/mentoring/mentees/lena/sessions/",
