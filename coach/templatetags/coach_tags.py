@@ -5,11 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 from django import template
+from django.utils import timezone
 
 from coach.evidence import learner_facts
 from coach.models import Choice
-from coach.profile import skill_profile
-from coach.recommend import availability, next_steps, next_steps_cached
+from coach.profile import profile_build, skill_profile
+from coach.recommend import availability, next_steps_cached, steps_choose
 from core.models import User
 from courses.models import Lesson
 from labs.models import Lab
@@ -53,7 +54,7 @@ def mentor_steps_panel(context: template.Context, learner: User) -> dict[str, An
     ]
     return {
         "learner": learner,
-        "steps": next_steps(learner),
+        "steps": steps_choose(learner, facts, profile_build(facts), now=timezone.now()),  # the facts read above
         "choices": Choice.objects.filter(learner=learner).select_related("lesson", "lab", "mentor"),
         "lesson_groups": sorted(groups.items()),
         "lab_options": labs,
